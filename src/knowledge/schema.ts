@@ -135,6 +135,11 @@ export const advisorySchema = z
     fixes: z.array(lineFixSchema),
     /** Short plain-language summary for reports. */
     summary: z.string().min(1),
+    /**
+     * "unknown" for a CVE known only from a KEV import, with no fix data yet: every affected build is then
+     * judged `unknown` rather than guessed. Default "known".
+     */
+    fixData: z.enum(["known", "unknown"]).optional(),
     sources: z.array(sourceSchema).min(1),
   })
   .strict();

@@ -1,6 +1,8 @@
 /** One line per command group: a newcomer adds a command by adding a file here. */
 import type { Command } from "commander";
+import { registerKb } from "./kb.js";
 
-export function registerCommands(_program: Command): void {
+export function registerCommands(program: Command): void {
   // command groups are registered below
+  registerKb(program);
 }

@@ -1,0 +1,117 @@
+/**
+ * The verdict of one advisory for one known build. Pure.
+ *
+ * Rules, in order:
+ *  1. A product the advisory does not list is not_affected.
+ *  2. An advisory known only from a KEV import (no fix data) gives unknown.
+ *  3. On a line that got a fix: below the fixing build is vulnerable; at or above it is patched, except on a
+ *     non-cumulative special update (March 2021 SUs for out-of-support CUs) that does not name the CVE: that
+ *     build says nothing about whether the earlier fix was installed, so unknown.
+ *  4. A line first released after the newest fix of its product shipped with the fix: patched.
+ *  5. Any other line of an affected product never got a fix: vulnerable until upgraded.
+ */
+import type { IndexedAdvisory, KnowledgeBase, KnownBuild } from "../knowledge/knowledgeBase.js";
+import type { CveVerdict } from "./types.js";
+
+function describe(b: KnownBuild): string {
+  return b.update === b.line ? `${b.line} (${b.build})` : `${b.line} ${b.update} (${b.build})`;
+}
+
+function updateName(b: KnownBuild): string {
+  return b.kb ? `${b.update} (${b.kb})` : b.update;
+}
+
+/** What to do when the line never got a fix: move to the newest CU and its newest update. */
+export function upgradeAdvice(kb: KnowledgeBase, b: KnownBuild): string {
+  const latest = kb.products.get(b.product)!.latest;
+  return `Upgrade to ${latest.productName} ${latest.line} and install its latest update ${updateName(latest)}, build ${latest.build}`;
+}
+
+export function judgeBuild(kb: KnowledgeBase, advisory: IndexedAdvisory, b: KnownBuild): CveVerdict {
+  const id = advisory.id;
+  if (!advisory.affects.includes(b.product)) {
+    const listed = advisory.affects.map((p) => kb.products.get(p)?.name ?? p).join(", ");
+    return {
+      id,
+      status: "not_affected",
+      reason: `${id} does not affect ${b.productName} (Microsoft lists: ${listed})`,
+      fixedIn: null,
+      remediation: null,
+    };
+  }
+  if (advisory.fixData === "unknown") {
+    return {
+      id,
+      status: "unknown",
+      reason: `${id} is in CISA's KEV catalog but the knowledge base has no fix data for it yet`,
+      fixedIn: null,
+      remediation: `Read Microsoft's advisory for ${id} and add its fixes to the knowledge base (knowledge/advisories)`,
+    };
+  }
+  const onLine = kb.fixOnLine(advisory, b.product, b.line);
+  if (onLine) {
+    const f = onLine.build;
+    if (b.key < f.key) {
+      return {
+        id,
+        status: "vulnerable",
+        reason: `${b.productName} ${describe(b)} predates ${updateName(f)}, build ${f.build}, the first update of ${b.line} that fixes ${id}`,
+        fixedIn: f.build,
+        remediation: `Install ${updateName(f)} for ${b.productName} ${b.line} (build ${f.build}) or any later update of ${b.line}; better, move to a supported CU`,
+      };
+    }
+    if (b.key === f.key || b.cumulative || b.namedFixes.has(id)) {
+      return {
+        id,
+        status: "patched",
+        reason:
+          b.key === f.key
+            ? `${b.productName} ${describe(b)} is the update that fixes ${id} on ${b.line}`
+            : `${b.productName} ${describe(b)} comes after ${updateName(f)}, build ${f.build}, which fixes ${id} on ${b.line}`,
+        fixedIn: f.build,
+        remediation: null,
+      };
+    }
+    const named = [...b.namedFixes].join(", ");
+    return {
+      id,
+      status: "unknown",
+      reason: `${b.productName} ${describe(b)} is a special update for an out-of-support CU that carries only ${named}; it does not tell whether ${updateName(f)} (build ${f.build}) was installed before it`,
+      fixedIn: f.build,
+      remediation: `Check on the server that ${f.kb ?? f.update} is installed (HealthChecker lists installed updates); better, ${upgradeAdvice(kb, b).toLowerCase()}`,
+    };
+  }
+  const line = kb.line(b.product, b.line)!;
+  const newest = advisory.newestFixKey.get(b.product);
+  if (newest !== undefined && line.firstKey > newest) {
+    return {
+      id,
+      status: "patched",
+      reason: `${b.productName} ${b.line} was released after the fix for ${id} and includes it`,
+      fixedIn: line.builds[0]!.build,
+      remediation: null,
+    };
+  }
+  if (b.namedFixes.has(id)) {
+    return {
+      id,
+      status: "patched",
+      reason: `${b.productName} ${describe(b)} names ${id} among its fixes`,
+      fixedIn: b.build,
+      remediation: null,
+    };
+  }
+  return {
+    id,
+    status: "vulnerable",
+    reason:
+      newest === undefined
+        ? `no update fixes ${id} on ${b.productName}`
+        : `${b.productName} ${b.line} never received a fix for ${id}`,
+    fixedIn: null,
+    remediation:
+      newest === undefined
+        ? `No update of ${b.productName} fixes ${id}: migrate to a supported Exchange version`
+        : upgradeAdvice(kb, b),
+  };
+}

@@ -1,0 +1,253 @@
+/**
+ * The indexed knowledge base: every known build with its product and CU line, and every advisory.
+ * Pure: built from already-parsed files (see load.ts), checked for consistency, then read-only.
+ */
+import { buildKey, parseBuild, threePartPrefix } from "./buildNumber.js";
+import type { KnowledgeFiles } from "./load.js";
+import type { OverlayKevEntry } from "./overlay.js";
+import type { Advisory, BuildRecord, LineFix, ProductBuildsFile, ProductKey, Source, UpdateKind } from "./schema.js";
+
+export interface KnownBuild {
+  product: ProductKey;
+  productName: string;
+  build: string;
+  key: number;
+  line: string;
+  update: string;
+  kind: UpdateKind;
+  releaseDate: string;
+  dateApproximate: boolean;
+  kb: string | undefined;
+  /** False for an update that carries only its named fixes (March 2021 SUs for old CUs). */
+  cumulative: boolean;
+  namedFixes: ReadonlySet<string>;
+  sources: readonly Source[];
+  note: string | undefined;
+}
+
+export interface CuLine {
+  product: ProductKey;
+  name: string;
+  /** Builds of the line, oldest first; builds[0] is the CU (or RTM/SP/RU base) itself. */
+  builds: KnownBuild[];
+  firstKey: number;
+}
+
+export interface ProductInfo {
+  key: ProductKey;
+  name: string;
+  major: string;
+  /** Lines, oldest first. */
+  lines: CuLine[];
+  /** The newest build of the newest line: what an admin of this product should end up on. */
+  latest: KnownBuild;
+}
+
+/** An advisory with its per-line fixes resolved to known builds. */
+export interface IndexedAdvisory extends Advisory {
+  fixByLine: ReadonlyMap<string, { fix: LineFix; build: KnownBuild }>;
+  /** Per product, the key of the newest build listed as a fix: lines whose first build is newer shipped with the fix. */
+  newestFixKey: ReadonlyMap<ProductKey, number>;
+}
+
+export class KnowledgeConsistencyError extends Error {
+  override readonly name = "KnowledgeConsistencyError";
+}
+
+const lineId = (product: ProductKey, line: string): string => `${product}/${line}`;
+
+export class KnowledgeBase {
+  readonly products = new Map<ProductKey, ProductInfo>();
+  readonly builds: KnownBuild[] = [];
+  readonly byBuild = new Map<string, KnownBuild>();
+  readonly byPrefix = new Map<string, KnownBuild[]>();
+  readonly lines = new Map<string, CuLine>();
+  readonly advisories: IndexedAdvisory[] = [];
+  /** Products by "major.minor" prefix: "15.2" -> [2019, SE]. */
+  readonly productsByMajor = new Map<string, ProductInfo[]>();
+
+  private constructor() {}
+
+  static fromFiles(files: KnowledgeFiles): KnowledgeBase {
+    const kb = new KnowledgeBase();
+    kb.indexBuilds(mergeBuildFiles(files.builds, files.overlayBuilds));
+    const advisories = mergeKev(files.advisories, files.overlayKev?.entries ?? [], files.overlayKev?.withdrawn ?? []);
+    for (const advisory of advisories) kb.advisories.push(kb.indexAdvisory(advisory));
+    kb.advisories.sort((a, b) => a.id.localeCompare(b.id, "en", { numeric: true }));
+    return kb;
+  }
+
+  private indexBuilds(files: ProductBuildsFile[]): void {
+    for (const file of files) {
+      if (this.products.has(file.product)) {
+        throw new KnowledgeConsistencyError(`product ${file.product} has two build tables`);
+      }
+      const sourceById = new Map(file.sources.map((s) => [s.id, s]));
+      const lines = new Map<string, KnownBuild[]>();
+      for (const record of file.builds) {
+        const known = toKnownBuild(file, record, sourceById);
+        if (!known.build.startsWith(`${file.major}.`)) {
+          throw new KnowledgeConsistencyError(`${file.name}: build ${known.build} does not start with ${file.major}`);
+        }
+        if (this.byBuild.has(known.build)) {
+          throw new KnowledgeConsistencyError(`build ${known.build} is listed twice`);
+        }
+        this.byBuild.set(known.build, known);
+        this.builds.push(known);
+        const list = lines.get(record.line) ?? [];
+        list.push(known);
+        lines.set(record.line, list);
+      }
+      const cuLines: CuLine[] = [];
+      for (const [name, builds] of lines) {
+        builds.sort((a, b) => a.key - b.key);
+        const line: CuLine = { product: file.product, name, builds, firstKey: builds[0]!.key };
+        cuLines.push(line);
+        this.lines.set(lineId(file.product, name), line);
+      }
+      cuLines.sort((a, b) => a.firstKey - b.firstKey);
+      const newestLine = cuLines[cuLines.length - 1]!;
+      const info: ProductInfo = {
+        key: file.product,
+        name: file.name,
+        major: file.major,
+        lines: cuLines,
+        latest: newestLine.builds[newestLine.builds.length - 1]!,
+      };
+      this.products.set(file.product, info);
+      const sameMajor = this.productsByMajor.get(file.major) ?? [];
+      sameMajor.push(info);
+      this.productsByMajor.set(file.major, sameMajor);
+    }
+    this.builds.sort((a, b) => a.key - b.key);
+    for (const b of this.builds) {
+      const prefix = threePartPrefix(b.build);
+      const list = this.byPrefix.get(prefix) ?? [];
+      list.push(b);
+      this.byPrefix.set(prefix, list);
+    }
+  }
+
+  private indexAdvisory(advisory: Advisory): IndexedAdvisory {
+    const fixByLine = new Map<string, { fix: LineFix; build: KnownBuild }>();
+    const newestFixKey = new Map<ProductKey, number>();
+    const sourceIds = new Set(advisory.sources.map((s) => s.id));
+    for (const fix of advisory.fixes) {
+      const where = `${advisory.id}: fix for ${fix.product} ${fix.line}`;
+      if (!advisory.affects.includes(fix.product)) {
+        throw new KnowledgeConsistencyError(`${where}: product ${fix.product} is not in affects`);
+      }
+      const build = this.byBuild.get(fix.fixedIn);
+      if (!build) throw new KnowledgeConsistencyError(`${where}: build ${fix.fixedIn} is not in the build tables`);
+      if (build.product !== fix.product || build.line !== fix.line) {
+        throw new KnowledgeConsistencyError(
+          `${where}: build ${fix.fixedIn} belongs to ${build.product} ${build.line}, not ${fix.product} ${fix.line}`,
+        );
+      }
+      for (const s of fix.sources) {
+        if (!sourceIds.has(s)) throw new KnowledgeConsistencyError(`${where}: unknown source id "${s}"`);
+      }
+      const id = lineId(fix.product, fix.line);
+      if (fixByLine.has(id)) throw new KnowledgeConsistencyError(`${where}: listed twice`);
+      fixByLine.set(id, { fix, build });
+      newestFixKey.set(fix.product, Math.max(newestFixKey.get(fix.product) ?? 0, build.key));
+    }
+    return { ...advisory, fixByLine, newestFixKey };
+  }
+
+  line(product: ProductKey, line: string): CuLine | undefined {
+    return this.lines.get(lineId(product, line));
+  }
+
+  fixOnLine(advisory: IndexedAdvisory, product: ProductKey, line: string): { fix: LineFix; build: KnownBuild } | undefined {
+    return advisory.fixByLine.get(lineId(product, line));
+  }
+
+  /** The line with exactly this 3-part prefix, if known. */
+  lineForPrefix(prefix: string): CuLine | undefined {
+    const b = this.byPrefix.get(prefix)?.[0];
+    return b ? this.line(b.product, b.line) : undefined;
+  }
+}
+
+function toKnownBuild(file: ProductBuildsFile, r: BuildRecord, sourceById: Map<string, Source>): KnownBuild {
+  const parsed = parseBuild(r.build)!;
+  const sources = r.sources.map((id) => {
+    const s = sourceById.get(id);
+    if (!s) throw new KnowledgeConsistencyError(`${file.name} ${r.build}: unknown source id "${id}"`);
+    return s;
+  });
+  return {
+    product: file.product,
+    productName: file.name,
+    build: parsed.text,
+    key: buildKey(parsed.parts),
+    line: r.line,
+    update: r.update,
+    kind: r.kind,
+    releaseDate: r.releaseDate,
+    dateApproximate: r.dateApproximate ?? false,
+    kb: r.kb,
+    cumulative: r.cumulative ?? true,
+    namedFixes: new Set(r.namedFixes ?? []),
+    sources,
+    note: r.note,
+  };
+}
+
+/** Imported builds are added to the shipped tables; an imported record with a known build number corrects it. */
+export function mergeBuildFiles(builtin: ProductBuildsFile[], overlay: ProductBuildsFile[]): ProductBuildsFile[] {
+  const merged = new Map<ProductKey, ProductBuildsFile>();
+  for (const f of builtin) merged.set(f.product, { ...f, sources: [...f.sources], builds: [...f.builds] });
+  for (const f of overlay) {
+    const base = merged.get(f.product);
+    if (!base) {
+      merged.set(f.product, f);
+      continue;
+    }
+    const known = new Set(base.sources.map((s) => s.id));
+    for (const s of f.sources) if (!known.has(s.id)) base.sources.push(s);
+    const byBuild = new Map(base.builds.map((b, i) => [b.build, i]));
+    for (const b of f.builds) {
+      const i = byBuild.get(b.build);
+      if (i === undefined) base.builds.push(b);
+      else base.builds[i] = b;
+    }
+  }
+  return [...merged.values()];
+}
+
+/**
+ * KEV entries from an import replace the shipped KEV data of the same CVE; an Exchange entry with no advisory
+ * becomes a KEV-only advisory whose builds are all judged `unknown` until fix data is added.
+ */
+export function mergeKev(advisories: Advisory[], entries: OverlayKevEntry[], withdrawn: readonly string[] = []): Advisory[] {
+  const out = advisories.map((a) => (withdrawn.includes(a.id) ? { ...a, kev: null } : a));
+  const byId = new Map(out.map((a) => [a.id, a]));
+  for (const e of entries) {
+    const kev = {
+      dateAdded: e.dateAdded,
+      dueDate: e.dueDate,
+      knownRansomwareCampaignUse: e.knownRansomwareCampaignUse,
+      vulnerabilityName: e.vulnerabilityName,
+      requiredAction: e.requiredAction,
+    };
+    const existing = byId.get(e.cveID);
+    if (existing) {
+      out[out.indexOf(existing)] = { ...existing, kev };
+      continue;
+    }
+    out.push({
+      id: e.cveID,
+      title: e.vulnerabilityName,
+      published: e.dateAdded,
+      affects: ["2010", "2013", "2016", "2019", "SE"],
+      kev,
+      fixes: [],
+      fixData: "unknown",
+      summary: e.shortDescription || e.vulnerabilityName,
+      sources: [{ id: "cisa-kev-import", title: "CISA Known Exploited Vulnerabilities catalog (imported)", url: "https://www.cisa.gov/known-exploited-vulnerabilities-catalog" }],
+    });
+  }
+  return out;
+}
