@@ -1,0 +1,91 @@
+/**
+ * Observation: raw evidence about one host:port, from a live probe or an imported scan record.
+ * A live scan and an import meet here; everything after (identification, assessment, store, census) is the same.
+ * Every value is bounded in size when it is recorded (see `bounded`): it came from the network.
+ */
+import { z } from "zod";
+
+/** Where a piece of evidence was read. */
+export const evidenceSchema = z
+  .object({
+    /** The probe or import that produced it: "owa", "logon-page", "exporttool", "ecp-candidate", "ews", "autodiscover", "ntlm", "tls", "smtp", "check-cve-2021-26855", "import:zgrab2" … */
+    probe: z.string().max(64),
+    /** What the evidence means, for fingerprinting (see src/identify/fingerprint.ts for the weights). */
+    kind: z.enum([
+      "exporttool-build",
+      "ecp-candidate-build",
+      "owa-version-header",
+      "logon-page-build",
+      "ews-server-version",
+      "imported-build",
+      "exchange-header",
+      "owa-page",
+      "ntlm",
+      "certificate",
+      "smtp-banner",
+      "http-server",
+      "check",
+      "other",
+    ]),
+    /** What was read: "GET /owa/ -> header X-OWA-Version", "body /owa/auth/15.1.2176/", "NTLM target info". */
+    field: z.string().max(200),
+    /** The value as read (bounded, never interpreted as markup). */
+    value: z.string().max(2048),
+    /** A build number this evidence states, normalised, with as many parts as it states. */
+    build: z.string().max(32).optional(),
+  })
+  .strict();
+export type Evidence = z.infer<typeof evidenceSchema>;
+
+export const certificateSchema = z
+  .object({
+    subject: z.string().max(1024),
+    issuer: z.string().max(1024),
+    sans: z.array(z.string().max(256)).max(100),
+    validFrom: z.string().max(64),
+    validTo: z.string().max(64),
+    fingerprint256: z.string().max(128),
+    selfSigned: z.boolean(),
+  })
+  .strict();
+export type Certificate = z.infer<typeof certificateSchema>;
+
+export const ntlmInfoSchema = z
+  .object({
+    netbiosDomain: z.string().max(256).optional(),
+    netbiosComputer: z.string().max(256).optional(),
+    dnsDomain: z.string().max(256).optional(),
+    dnsComputer: z.string().max(256).optional(),
+    dnsTree: z.string().max(256).optional(),
+    /** Windows version from the NTLM VERSION field: "10.0.17763". */
+    osVersion: z.string().max(32).optional(),
+  })
+  .strict();
+export type NtlmInfo = z.infer<typeof ntlmInfoSchema>;
+
+export const observationSchema = z
+  .object({
+    ip: z.string().max(64),
+    port: z.number().int().min(0).max(65535),
+    hostname: z.string().max(256).nullable(),
+    /** "scan" or "import:<format>". */
+    source: z.string().max(64),
+    observedAt: z.string().max(40),
+    /** Did anything answer on this port (TCP connect at least)? */
+    responded: z.boolean(),
+    tls: z.boolean(),
+    certificate: certificateSchema.optional(),
+    ntlm: ntlmInfoSchema.optional(),
+    /** HTTP title of the main page, SMTP banner… (bounded). */
+    title: z.string().max(512).optional(),
+    evidence: z.array(evidenceSchema).max(200),
+    /** What went wrong where (timeouts, resets, TLS errors), bounded. */
+    errors: z.array(z.string().max(300)).max(50),
+  })
+  .strict();
+export type Observation = z.infer<typeof observationSchema>;
+
+/** Cut a value from the network to a bounded length (the schemas' limits). */
+export function bounded(value: string, max = 2048): string {
+  return value.length > max ? value.slice(0, max) : value;
+}

@@ -1,0 +1,80 @@
+/**
+ * Observation -> Identification -> Assessment -> HostRecord. The one code path for a live scan, an import and
+ * `vigie assess` (re-assessment of stored observations after a knowledge-base update). Pure.
+ */
+import type { BuildExplainer } from "../assess/explainBuild.js";
+import type { CveVerdict } from "../assess/types.js";
+import { identify } from "../identify/fingerprint.js";
+import type { Observation } from "../observe/observation.js";
+import type { HostRecord } from "../store/store.js";
+
+export interface Enrichment {
+  country: string | null;
+  asn: number | null;
+  asOrg: string | null;
+}
+
+const NO_ENRICHMENT: Enrichment = { country: null, asn: null, asOrg: null };
+
+export function assessObservation(
+  explainer: BuildExplainer,
+  snapshotId: string,
+  observation: Observation,
+  enrichment: Enrichment = NO_ENRICHMENT,
+  now: string = new Date().toISOString(),
+): HostRecord {
+  const identification = identify(observation);
+  let product: string | null = null;
+  let cu: string | null = null;
+  let cves: CveVerdict[] = [];
+  if (identification.isExchange) {
+    const explanation = explainer.explain(identification.build ?? "");
+    product = explanation.product ?? "Microsoft Exchange (version unknown)";
+    cu = explanation.cu;
+    cves = identification.build === null
+      ? explainer.kb.advisories.map((a) => ({
+          id: a.id,
+          status: "unknown" as const,
+          reason: identification.conflicts.length > 0
+            ? `Exchange answered but its build evidence conflicts (${identification.conflicts.length} claims disagree)`
+            : "Exchange answered but showed no build number",
+          fixedIn: null,
+          remediation: "Check the build on the server (Get-ExchangeServer | Format-List Name,AdminDisplayVersion) or enable more probes",
+        }))
+      : explanation.cves;
+  }
+  return {
+    snapshotId,
+    ip: observation.ip,
+    port: observation.port,
+    hostname: observation.hostname,
+    observedAt: observation.observedAt,
+    observation,
+    identification,
+    isExchange: identification.isExchange,
+    product,
+    cu,
+    build: identification.isExchange ? identification.build : null,
+    precision: identification.isExchange ? identification.precision : "unknown",
+    cves,
+    country: enrichment.country,
+    asn: enrichment.asn,
+    asOrg: enrichment.asOrg,
+    assessedAt: now,
+  };
+}
+
+/** The JSON Lines shape of `vigie scan --json` and `vigie hosts --json`. */
+export function hostJson(h: HostRecord): Record<string, unknown> {
+  return {
+    ip: h.ip,
+    port: h.port,
+    hostname: h.hostname,
+    product: h.isExchange ? h.product : null,
+    build: h.build,
+    precision: h.precision,
+    cves: h.cves.map((c) => ({ id: c.id, status: c.status })),
+    evidence: h.observation.evidence,
+    scannedAt: h.observedAt,
+  };
+}
