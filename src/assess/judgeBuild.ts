@@ -8,7 +8,8 @@
  *     non-cumulative special update (March 2021 SUs for out-of-support CUs) that does not name the CVE: that
  *     build says nothing about whether the earlier fix was installed, so unknown.
  *  4. A line first released after the newest fix of its product shipped with the fix: patched.
- *  5. Any other line of an affected product never got a fix: vulnerable until upgraded.
+ *  5. A line with no build fix where the advisory names a protecting setting: unknown (the build cannot show it).
+ *  6. Any other line of an affected product never got a fix: vulnerable until upgraded.
  */
 import type { IndexedAdvisory, KnowledgeBase, KnownBuild } from "../knowledge/knowledgeBase.js";
 import type { CveVerdict } from "./types.js";
@@ -90,6 +91,15 @@ export function judgeBuild(kb: KnowledgeBase, advisory: IndexedAdvisory, b: Know
       reason: `${b.productName} ${b.line} was released after the fix for ${id} and includes it`,
       fixedIn: line.builds[0]!.build,
       remediation: null,
+    };
+  }
+  if (advisory.configurationFix !== undefined) {
+    return {
+      id,
+      status: "unknown",
+      reason: `${b.productName} ${b.line} has no build fix for ${id}; it is protected only by a setting that a build number cannot show`,
+      fixedIn: null,
+      remediation: advisory.configurationFix,
     };
   }
   if (b.namedFixes.has(id)) {

@@ -140,6 +140,11 @@ export const advisorySchema = z
      * judged `unknown` rather than guessed. Default "known".
      */
     fixData: z.enum(["known", "unknown"]).optional(),
+    /**
+     * Where a setting, not a build, protects a line that got no build fix (e.g. Extended Protection for
+     * CVE-2024-21410): such lines are judged `unknown` (a build cannot show the setting) with this as remediation.
+     */
+    configurationFix: z.string().min(1).optional(),
     sources: z.array(sourceSchema).min(1),
   })
   .strict();

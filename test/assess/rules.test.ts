@@ -34,6 +34,8 @@ describe("per-build rules", () => {
     ["15.1.1847.12", "CVE-2021-34473", "vulnerable"], // old line never fixed; special SU does not name it
     ["15.1.2176.9", "CVE-2021-34473", "vulnerable"],
     ["15.1.2176.12", "CVE-2021-34473", "patched"],
+    ["15.1.2242.4", "CVE-2024-99999", "unknown"], // only a setting protects: the build cannot show it
+    ["14.3.513.0", "CVE-2024-99999", "not_affected"],
   ])("%s %s is %s", (build, cve, expected) => {
     expect(status(build, cve)).toBe(expected);
   });
@@ -49,6 +51,7 @@ describe("per-build rules", () => {
     const special = explainer.explain("15.1.1847.12").cves.find((c) => c.id === "CVE-2020-0688")!;
     expect(special.reason).toMatch(/special update/);
     expect(special.remediation).toContain("KB4536987");
+    expect(explainer.explain("15.1.2242.4").cves.find((c) => c.id === "CVE-2024-99999")!.remediation).toBe("Enable Extended Protection");
   });
 });
 
