@@ -1,0 +1,118 @@
+/**
+ * Evidence from one HTTP response, whoever fetched it: a live probe (src/observe/probes) or a record of an
+ * internet-wide scan (src/import). One code path, so a scan and an import of the same server agree. Pure.
+ *
+ * Facts used (public sources):
+ *  - X-OWA-Version carries the 4-part build (CSS-Exchange http-vuln-cve2021-26855.nse era write-ups; nuclei
+ *    ms-exchange-server.yaml; vinhjaxt/proxynotshell main.go header set of a 2019 CU11 server).
+ *  - X-FEServer, X-BEServer, X-CalculatedBETarget, X-DiagInfo, X-OWA-DiagnosticsInfo are Exchange front/back-end
+ *    headers (same sources; 7RU7H/CTFs Lookback answers of a 2019 CU9 server).
+ *  - The OWA logon page links its resources under /owa/auth/<build>/ (2013+) or /owa/<build>/ (2010), e.g.
+ *    /owa/auth/15.1.2507/themes/resources/favicon.ico (Greenbone OWA detection; real pages quoted in public repos).
+ *  - The ECP export tool ClickOnce manifest names its version: the 4-part build (Metasploit exchange.rb).
+ *  - EWS answers carry <t:ServerVersionInfo MajorVersion MinorVersion MajorBuildNumber MinorBuildNumber>
+ *    (MicrosoftDocs office-developer-exchange-docs).
+ */
+import { parseBuild } from "../knowledge/buildNumber.js";
+import { bounded, type Evidence } from "../observe/observation.js";
+
+export type HeaderValue = string | readonly string[] | undefined;
+/** Header names in any case; zgrab2's lower_snake_case names are accepted too. */
+export type Headers = Readonly<Record<string, HeaderValue>>;
+
+export interface HttpResponseFacts {
+  /** Probe or import name recorded with the evidence. */
+  probe: string;
+  method?: string;
+  path: string;
+  status: number;
+  headers: Headers;
+  /** Body text (already bounded and decoded by the caller); omitted when not read. */
+  body?: string;
+}
+
+export interface HttpEvidence {
+  evidence: Evidence[];
+  title?: string;
+}
+
+const EXCHANGE_HEADERS = ["x-feserver", "x-beserver", "x-calculatedbetarget", "x-diaginfo", "x-owa-diagnosticsinfo", "x-owa-proxyuri", "x-exchange-server"];
+
+function headerMap(headers: Headers): Map<string, string> {
+  const m = new Map<string, string>();
+  for (const [k, v] of Object.entries(headers)) {
+    if (v === undefined) continue;
+    const name = k.toLowerCase().replace(/_/g, "-");
+    const value = typeof v === "string" ? v : v.join(", ");
+    m.set(name, value);
+  }
+  return m;
+}
+
+const LOGON_BUILD = /\/owa\/(?:auth\/)?(\d{1,2}\.\d{1,2}\.\d{1,5}(?:\.\d{1,5})?)\/(?:themes|scripts|resources)\//i;
+const ECP_BUILD = /\/ecp\/(\d{1,2}\.\d{1,2}\.\d{1,5}(?:\.\d{1,5})?)\/(?:themes|scripts|resources|exporttool)\//i;
+const EXPORTTOOL_VERSION = /<assemblyIdentity\b[^>]*\bname="microsoft\.exchange\.ediscovery\.exporttool(?:\.application)?"[^>]*\bversion="(\d+\.\d+\.\d+\.\d+)"/i;
+const EXPORTTOOL_VERSION_ALT = /<assemblyIdentity\b[^>]*\bversion="(\d+\.\d+\.\d+\.\d+)"[^>]*\bname="microsoft\.exchange\.ediscovery\.exporttool(?:\.application)?"/i;
+const EWS_VERSION = /<(?:\w+:)?ServerVersionInfo\b([^>]*)\/?>/i;
+const TITLE = /<title[^>]*>([^<]{0,300})<\/title>/i;
+const OWA_MARKERS = /\b(?:Outlook Web App|Outlook Web Access|OutlookSession|owaLgnBdy|flogon|\/owa\/auth\.owa|signInEnterPassword)\b/i;
+
+function attr(attrs: string, name: string): string | undefined {
+  return new RegExp(`\\b${name}="(\\d{1,6})"`, "i").exec(attrs)?.[1];
+}
+
+export function evidenceFromHttp(r: HttpResponseFacts): HttpEvidence {
+  const evidence: Evidence[] = [];
+  const where = `${r.method ?? "GET"} ${bounded(r.path, 120)} -> ${r.status}`;
+  const headers = headerMap(r.headers);
+  const add = (kind: Evidence["kind"], field: string, value: string, build?: string): void => {
+    const e: Evidence = { probe: r.probe, kind, field: bounded(`${where} ${field}`, 200), value: bounded(value, 2048) };
+    if (build !== undefined) e.build = build;
+    evidence.push(e);
+  };
+
+  const owaVersion = headers.get("x-owa-version");
+  if (owaVersion !== undefined) {
+    const parsed = parseBuild(owaVersion.split(",")[0]!.trim());
+    add("owa-version-header", "header X-OWA-Version", owaVersion, parsed && parsed.parts.length >= 2 ? parsed.text : undefined);
+  }
+  for (const name of EXCHANGE_HEADERS) {
+    const v = headers.get(name);
+    if (v !== undefined) add("exchange-header", `header ${name}`, v);
+  }
+  const server = headers.get("server");
+  if (server !== undefined) add("http-server", "header Server", server);
+  const auth = headers.get("www-authenticate");
+  if (auth !== undefined && r.status === 401) add("other", "header WWW-Authenticate", auth);
+  const location = headers.get("location");
+  if (location !== undefined && /\/owa\/auth\/logon\.aspx/i.test(location)) add("owa-page", "header Location", location);
+
+  let title: string | undefined;
+  const body = r.body;
+  if (body !== undefined && body.length > 0) {
+    const t = TITLE.exec(body)?.[1]?.trim();
+    if (t) title = bounded(t, 300);
+    const logon = LOGON_BUILD.exec(body);
+    if (logon) {
+      const b = parseBuild(logon[1]!)!;
+      add("logon-page-build", `body resource path ${logon[0].slice(0, 80)}`, logon[0], b.text);
+    }
+    const ecp = ECP_BUILD.exec(body);
+    if (ecp) {
+      const b = parseBuild(ecp[1]!)!;
+      add("logon-page-build", `body resource path ${ecp[0].slice(0, 80)}`, ecp[0], b.text);
+    }
+    if (!logon && OWA_MARKERS.test(body)) add("owa-page", "body OWA markers", title ?? "OWA page");
+    const tool = EXPORTTOOL_VERSION.exec(body) ?? EXPORTTOOL_VERSION_ALT.exec(body);
+    if (tool && r.status === 200) add("exporttool-build", "body exporttool manifest version", tool[0].slice(0, 300), parseBuild(tool[1]!)!.text);
+    const ews = EWS_VERSION.exec(body);
+    if (ews) {
+      const a = ews[1]!;
+      const parts = [attr(a, "MajorVersion"), attr(a, "MinorVersion"), attr(a, "MajorBuildNumber"), attr(a, "MinorBuildNumber")];
+      const known = parts.filter((p): p is string => p !== undefined);
+      const build = known.length >= 2 && parts[0] !== undefined && parts[1] !== undefined ? parseBuild(known.join("."))?.text : undefined;
+      add("ews-server-version", "body EWS ServerVersionInfo", ews[0].slice(0, 300), build);
+    }
+  }
+  return title !== undefined ? { evidence, title } : { evidence };
+}
