@@ -1,0 +1,59 @@
+/** The readable report: verdict with log coverage beside it, then the timeline, then what could not be read. */
+import type { TriageOutput } from "../scan.js";
+import type { LogCoverage, LogType } from "../types.js";
+import { escapeExcerpt } from "../logs/text.js";
+
+const LABEL: Record<LogType, string> = {
+  httpproxy: "HttpProxy logs",
+  iis: "IIS W3SVC logs",
+  ecp: "ECP server logs",
+  oabgen: "OAB generator logs",
+  eventlog: "Application event log",
+};
+
+function coverageLine(c: LogCoverage): string {
+  if (!c.files) return `  ${LABEL[c.logType].padEnd(22)} absent`;
+  const span = c.first && c.last ? `${c.days?.toFixed(1)} days (${c.first.slice(0, 10)} → ${c.last.slice(0, 10)})` : "no timestamps found";
+  const unit = c.logType === "eventlog" ? "records" : "lines";
+  return `  ${LABEL[c.logType].padEnd(22)} ${span}, ${c.files} file(s), ${c.lines} ${unit}`;
+}
+
+export function renderText(r: TriageOutput): string {
+  const out: string[] = [];
+  const covered = r.coverage.filter((c) => c.files && c.days !== null);
+  const maxDays = covered.length ? Math.max(...covered.map((c) => c.days ?? 0)) : 0;
+  out.push(`Bundle: ${escapeExcerpt(r.bundle, 300)}`);
+  if (r.verdict === "compromised") out.push("Verdict: COMPROMISED — evidence of a successful intrusion. Start incident response.");
+  else if (r.verdict === "suspicious") out.push("Verdict: SUSPICIOUS — indicators that need a look; none proves an intrusion on its own.");
+  else
+    out.push(
+      covered.length
+        ? `Verdict: NO INDICATORS in the ${maxDays.toFixed(1)} days the logs cover — not the same as clean: older activity is not in this bundle.`
+        : "Verdict: NO INDICATORS — but the bundle holds no dated logs, so this says little.",
+    );
+  out.push("", "Log coverage:");
+  for (const c of r.coverage) out.push(coverageLine(c));
+  out.push(`  Files checked: ${r.stats.files} (${r.stats.yaraFiles} YARA-scanned, ${r.stats.listedFiles} listed with hashes)`);
+  if (r.findings.length) {
+    out.push("", `Findings (${r.findings.length}), in time order:`);
+    for (const f of r.findings) {
+      const where = `${f.file}${f.line !== null ? `:${f.line}` : f.offset !== null ? `@${f.offset}` : ""}`;
+      out.push(
+        `  ${f.timestamp ?? "(no time)".padEnd(24)}  ${f.severity.toUpperCase().padEnd(8)} ${f.effect === "compromised" ? "compromise" : "suspicious"}  ${f.cve ?? f.technique ?? ""}`,
+        `    ${f.title}${f.corroborated ? " [corroborated by log evidence]" : ""}`,
+        `    at ${escapeExcerpt(where, 300)}${f.sourceIp ? `  from ${escapeExcerpt(f.sourceIp, 60)}` : ""}  [${f.rule}]`,
+        `    ${f.excerpt}`,
+      );
+    }
+  }
+  if (r.problems.length) {
+    out.push("", `Not fully read (${r.problems.length}):`);
+    for (const p of r.problems.slice(0, 200)) out.push(`  ${escapeExcerpt(p.file, 200)}: ${escapeExcerpt(p.message, 300)}`);
+    if (r.problems.length > 200) out.push(`  … and ${r.problems.length - 200} more (see --json)`);
+  }
+  if (r.rules.size) {
+    out.push("", "Rule sources:");
+    for (const [id, m] of r.rules) out.push(`  ${id}: ${m.sources.map((s) => s.url).join(" ; ") || "(user rule)"}`);
+  }
+  return `${out.join("\n")}\n`;
+}

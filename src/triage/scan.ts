@@ -1,0 +1,167 @@
+/**
+ * `vigie triage` end to end: read the bundle entry by entry, route each to its scanner, then judge.
+ * This is the I/O edge; the scanners, matcher and verdict are pure.
+ */
+import { createHash } from "node:crypto";
+import { readBundle, detectBundle } from "./bundle/index.js";
+import { type BundleLimits, DEFAULT_LIMITS } from "./bundle/types.js";
+import { classifyEntry, serverPathOf } from "./classify.js";
+import { loadTriageRules } from "./load.js";
+import { EventXmlScanner, EvtxScanner } from "./logs/eventlog.js";
+import { ListingScanner } from "./logs/listing.js";
+import { LogFileScanner } from "./logs/scanner.js";
+import { LogMatcher, matchFileRules } from "./match.js";
+import type { RuleMeta, RuleSet } from "./rules.js";
+import type { Finding, LogCoverage, LogType, TriageProblem, TriageResult } from "./types.js";
+import { LOG_TYPES } from "./types.js";
+import { corroborate, sortTimeline, verdictOf } from "./verdict.js";
+import { buildYara, type YaraEngine } from "./yara.js";
+
+export interface TriageOptions {
+  /** Extra rule files or folders (--rules): .json log/file rules, .yar/.yara YARA rules. */
+  rules?: string[];
+  /** Run YARA over the files in the bundle (default true). */
+  yara?: boolean;
+  limits?: Partial<BundleLimits>;
+  /** Files larger than this are hashed and name-checked but not YARA-scanned. */
+  maxYaraBytes?: number;
+}
+
+export interface TriageOutput extends TriageResult {
+  /** Metadata of every rule that produced a finding. */
+  rules: Map<string, RuleMeta>;
+}
+
+class CoverageAcc {
+  files = 0;
+  lines = 0;
+  bytes = 0;
+  first: string | null = null;
+  last: string | null = null;
+  add(lines: number, bytes: number, first: string | null, last: string | null): void {
+    this.files++;
+    this.lines += lines;
+    this.bytes += bytes;
+    if (first && (this.first === null || first < this.first)) this.first = first;
+    if (last && (this.last === null || last > this.last)) this.last = last;
+    if (first && (this.last === null || first > this.last)) this.last = first;
+  }
+}
+
+export async function triage(input: string, options: TriageOptions = {}): Promise<TriageOutput> {
+  const { rules, yaraFiles } = loadTriageRules(options.rules ?? []);
+  const yara: YaraEngine | null = options.yara === false ? null : buildYara(yaraFiles);
+  const limits: BundleLimits = { ...DEFAULT_LIMITS, ...options.limits };
+  const maxYaraBytes = options.maxYaraBytes ?? 16 * 1024 * 1024;
+  const kind = await detectBundle(input);
+
+  const matchers = new Map<LogType, LogMatcher>();
+  const matcherFor = (t: LogType): LogMatcher => {
+    let m = matchers.get(t);
+    if (!m) {
+      m = new LogMatcher(rules, t, t === "eventlog" ? [] : ["#Fields:"]);
+      matchers.set(t, m);
+    }
+    return m;
+  };
+  const coverage = new Map<LogType, CoverageAcc>(LOG_TYPES.map((t) => [t, new CoverageAcc()]));
+  const findings: Finding[] = [];
+  const problems: TriageProblem[] = [];
+  const problem = (file: string, message: string): void => {
+    if (problems.length < 10000) problems.push({ file, message });
+  };
+  const stats = { files: 0, bytes: 0, yaraFiles: 0, listedFiles: 0 };
+
+  await readBundle(
+    input,
+    kind,
+    limits,
+    async (entry, chunks) => {
+      stats.files++;
+      const k = classifyEntry(entry.path);
+      if (k.kind === "log") {
+        const sc = new LogFileScanner(entry.path, matcherFor(k.logType));
+        try {
+          for await (const c of chunks) sc.push(c);
+        } finally {
+          sc.end();
+          stats.bytes += sc.bytes;
+          findings.push(...sc.findings);
+          coverage.get(k.logType)!.add(sc.lines, sc.bytes, sc.first, sc.last);
+          for (const [rule, n] of sc.suppressed) problem(entry.path, `${n} more hits of ${rule} not listed (cap per rule and file)`);
+          if (sc.overlongLines) problem(entry.path, `${sc.overlongLines} line(s) longer than 1 MiB, checked in pieces`);
+        }
+        return;
+      }
+      if (k.kind === "evtx" || k.kind === "eventxml") {
+        const sc = k.kind === "evtx" ? new EvtxScanner(entry.path, matcherFor("eventlog")) : new EventXmlScanner(entry.path, matcherFor("eventlog"));
+        try {
+          for await (const c of chunks) sc.push(c);
+        } finally {
+          sc.end();
+          stats.bytes += sc.bytes;
+          findings.push(...sc.findings);
+          coverage.get("eventlog")!.add(sc.records, sc.bytes, sc.first, sc.last);
+          for (const p of sc.problems) problem(entry.path, p);
+        }
+        return;
+      }
+      if (k.kind === "listing") {
+        const sc = new ListingScanner(entry.path, rules.fileRules);
+        try {
+          for await (const c of chunks) sc.push(c);
+        } finally {
+          sc.end();
+          stats.bytes += sc.bytes;
+          stats.listedFiles += sc.rows;
+          findings.push(...sc.findings);
+          for (const p of sc.problems) problem(entry.path, p);
+        }
+        return;
+      }
+      // A plain file: hash it, check its name and path, YARA-scan it if small enough.
+      const hash = createHash("sha256");
+      const keep: Buffer[] = [];
+      let kept = 0;
+      let size = 0;
+      for await (const c of chunks) {
+        hash.update(c);
+        size += c.length;
+        if (yara && size <= maxYaraBytes) {
+          keep.push(c);
+          kept += c.length;
+        } else if (keep.length) {
+          keep.length = 0;
+          kept = 0;
+        }
+      }
+      stats.bytes += size;
+      const sha = hash.digest("hex");
+      const sp = serverPathOf(entry.path);
+      findings.push(
+        ...matchFileRules(rules.fileRules, { serverPath: sp, displayPath: entry.path, sha256: sha, lastWrite: null, size }, { file: entry.path, line: null }),
+      );
+      if (yara && size <= maxYaraBytes && kept === size) {
+        stats.yaraFiles++;
+        findings.push(...yara.scan(Buffer.concat(keep, kept), entry.path));
+      }
+    },
+    problem,
+  );
+
+  const logRuleIds = new Set(rules.logRules.map((r) => r.id));
+  const judged = sortTimeline(corroborate(findings, (f) => logRuleIds.has(f.rule)));
+  const usedMeta = new Map<string, RuleMeta>();
+  for (const f of judged) {
+    const m = rules.meta.get(f.rule) ?? yara?.meta.get(f.rule);
+    if (m) usedMeta.set(f.rule, m);
+  }
+  const cov: LogCoverage[] = LOG_TYPES.map((t) => {
+    const c = coverage.get(t)!;
+    const days = c.first && c.last ? Math.round(((Date.parse(c.last) - Date.parse(c.first)) / 86_400_000) * 10) / 10 : null;
+    return { logType: t, files: c.files, lines: c.lines, bytes: c.bytes, first: c.first, last: c.last, days };
+  });
+  return { bundle: input, verdict: verdictOf(judged), findings: judged, coverage: cov, problems, stats, rules: usedMeta };
+}
+
+export type { RuleSet };
