@@ -15,6 +15,16 @@ class Counter extends Transform {
   }
 }
 
+/** Iterate an entry without destroying it when the consumer stops early (tar entries must be drained, not destroyed). */
+async function* keepAlive(entry: AsyncIterable<Buffer>): AsyncGenerator<Buffer> {
+  const it = entry[Symbol.asyncIterator]();
+  for (;;) {
+    const { value, done } = await it.next();
+    if (done) return;
+    yield value;
+  }
+}
+
 export async function readTarBundle(
   file: string,
   gzipped: boolean,
@@ -62,18 +72,20 @@ export async function readTarBundle(
         }
       };
       try {
-        await visit({ path: safe.path, size: h.size ?? null }, ratio(budget.meter(entry as unknown as AsyncIterable<Buffer>, null)));
+        await visit({ path: safe.path, size: h.size ?? null }, ratio(budget.meter(keepAlive(entry as unknown as AsyncIterable<Buffer>), null)));
       } catch (err) {
         const msg = err instanceof LimitError ? err.message : `cannot read (${errCode(err)})`;
         problem(safe.path, msg);
         if (err instanceof LimitError && /archive|bundle exceeds/.test(msg)) aborted = msg;
       }
+      if (aborted) break;
       entry.resume(); // drain whatever the visitor left
     }
   } catch (err) {
     problem(".", `archive damaged or truncated; later entries not read (${errCode(err)})`);
   } finally {
     source.destroy();
+    extract.destroy();
   }
   return Math.min(count, limits.maxEntries);
 }

@@ -1,0 +1,106 @@
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { runTriage } from "../../src/cli/commands/triage.js";
+import { loadTriageRules, parseRuleFile } from "../../src/triage/load.js";
+import { triage } from "../../src/triage/scan.js";
+import { buildBundle } from "./bundleFixture.js";
+
+let tmp: string;
+let attacked: string;
+beforeAll(() => {
+  tmp = mkdtempSync(path.join(tmpdir(), "vigie-formats-"));
+  attacked = path.join(tmp, "attacked");
+  buildBundle(attacked, true);
+});
+afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+
+/** A minimal .evtx: file header, one chunk, records whose payload holds UTF-16 strings as BinXML does. */
+function makeEvtx(records: Array<{ id: number; time: Date; strings: string[] }>): Buffer {
+  const header = Buffer.alloc(4096);
+  header.write("ElfFile\0", 0, "latin1");
+  const chunk = Buffer.alloc(65536);
+  chunk.write("ElfChnk\0", 0, "latin1");
+  let p = 512;
+  for (const r of records) {
+    const payload = Buffer.concat([Buffer.from([0x0f, 0x01, 0x01, 0x00]), ...r.strings.map((s) => Buffer.concat([Buffer.from([0x05, 0x01]), Buffer.from(s, "utf16le")]))]);
+    const size = 24 + payload.length + 4;
+    chunk.writeUInt32LE(0x00002a2a, p);
+    chunk.writeUInt32LE(size, p + 4);
+    chunk.writeUInt32LE(r.id, p + 8);
+    const ticks = BigInt(r.time.getTime() + 11644473600000) * 10000n;
+    chunk.writeBigUInt64LE(ticks, p + 16);
+    payload.copy(chunk, p + 24);
+    chunk.writeUInt32LE(size, p + size - 4);
+    p += size;
+  }
+  return Buffer.concat([header, chunk]);
+}
+
+describe("event logs and report formats", () => {
+  it("finds CVE-2021-26857 in a binary .evtx", async () => {
+    const dir = path.join(tmp, "evtx", "eventlog");
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(
+      path.join(dir, "Application.evtx"),
+      makeEvtx([
+        { id: 7, time: new Date("2021-03-02T10:00:00Z"), strings: ["MSExchange ADAccess", "Topology discovery completed"] },
+        { id: 8, time: new Date("2021-03-03T06:05:12Z"), strings: ["MSExchange Unified Messaging", "System.InvalidCastException: Unable to cast object"] },
+      ]),
+    );
+    const r = await triage(path.join(tmp, "evtx"));
+    expect(r.findings).toHaveLength(1);
+    expect(r.findings[0]).toMatchObject({ rule: "proxylogon.cve-2021-26857.um-invalidcast", timestamp: "2021-03-03T06:05:12.000Z", file: "eventlog/Application.evtx" });
+    expect(r.findings[0]!.excerpt).toMatch(/^record 8: /);
+    expect(r.coverage.find((c) => c.logType === "eventlog")).toMatchObject({ lines: 2, first: "2021-03-02T10:00:00.000Z" });
+  });
+
+  it("--sarif is SARIF 2.1.0 with one result per finding and its line", async () => {
+    const r = await runTriage(attacked, { sarif: true });
+    const s = JSON.parse(r.output) as { version: string; runs: Array<{ results: Array<{ ruleId: string; locations: Array<{ physicalLocation: { region?: { startLine: number } } }> }>; properties: { verdict: string } }> };
+    expect(s.version).toBe("2.1.0");
+    expect(s.runs[0]!.properties.verdict).toBe("compromised");
+    const json = JSON.parse((await runTriage(attacked, { json: true })).output) as { findings: unknown[] };
+    expect(s.runs[0]!.results).toHaveLength(json.findings.length);
+    expect(r.exitCode).toBe(3);
+  });
+
+  it("--stix is a STIX 2.1 bundle: indicators, vulnerabilities, sightings and a report", async () => {
+    const r = await runTriage(attacked, { stix: true });
+    const b = JSON.parse(r.output) as { type: string; objects: Array<{ type: string; id: string; spec_version?: string; sighting_of_ref?: string }> };
+    expect(b.type).toBe("bundle");
+    const types = new Set(b.objects.map((o) => o.type));
+    for (const t of ["identity", "indicator", "vulnerability", "sighting", "report", "relationship"]) expect(types.has(t)).toBe(true);
+    const ids = new Set(b.objects.map((o) => o.id));
+    for (const o of b.objects) {
+      expect(o.spec_version).toBe("2.1");
+      expect(o.id).toMatch(/^[a-z-]+--[0-9a-f]{8}-[0-9a-f]{4}-5[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+      if (o.type === "sighting") expect(ids.has(o.sighting_of_ref!)).toBe(true);
+    }
+  });
+
+  it("user YARA rules from --rules are run; broken rule files are usage errors", async () => {
+    const rules = path.join(tmp, "my.yar");
+    writeFileSync(rules, 'rule Local_Marker { meta: severity = "medium" strings: $a = "Inherits=\\"Microsoft.Exchange.HttpProxy.Logon\\"" condition: $a }\n');
+    const r = await triage(attacked, { rules: [rules] });
+    const hit = r.findings.find((f) => f.rule === "yara:Local_Marker");
+    expect(hit).toMatchObject({ severity: "medium", effect: "suspicious" });
+    const bad = path.join(tmp, "bad.yar");
+    writeFileSync(bad, "rule { nope");
+    await expect(runTriage(attacked, { rules: [bad] })).rejects.toThrow(/do not compile/);
+  });
+
+  it("rule files are validated with zod: a rule without a source is refused with the field named", () => {
+    const text = JSON.stringify({ logRules: [{ id: "x.y", title: "t", severity: "high", effect: "suspicious", cve: null, technique: null, logTypes: ["iis"], anyOf: ["abc"], sources: [] }] });
+    expect(() => parseRuleFile("r.json", text)).toThrow(/logRules\[0\]\.sources: every rule cites at least one source/);
+    const badRe = JSON.stringify({ logRules: [{ id: "x.y", title: "t", severity: "high", effect: "suspicious", cve: null, technique: null, logTypes: ["iis"], anyOf: ["abc"], lineRegex: "(", sources: [{ title: "s", url: "https://example.org" }] }] });
+    expect(() => parseRuleFile("r.json", badRe)).toThrow(/invalid regex/);
+  });
+
+  it("every built-in rule cites a source", () => {
+    const { rules } = loadTriageRules();
+    expect(rules.logRules.length).toBeGreaterThan(10);
+    for (const m of rules.meta.values()) expect(m.sources.length).toBeGreaterThan(0);
+  });
+});
