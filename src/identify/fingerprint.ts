@@ -34,7 +34,31 @@ const EXCHANGE_KINDS = new Set<Evidence["kind"]>([
   "ews-server-version",
   "imported-build",
   "exchange-header",
+  "exchange-endpoint",
   "owa-page",
+]);
+
+/**
+ * Lowest IIS version each product can run on, from Microsoft's Exchange Server supportability matrix
+ * (learn.microsoft.com/exchange/plan-and-deploy/supportability-matrix): 2010 SP3 on Windows 2008 (IIS 7.0),
+ * 2013 on 2008 R2 (IIS 7.5), 2016 on 2012 R2 (IIS 8.5), 2019 and SE on 2019 (IIS 10.0). A server that claims a
+ * build its own Server header could not run is an imitation (joda32/owa-honeypot answers IIS 7.5 with a 2016 page).
+ */
+const MIN_IIS: Record<string, number> = { "14": 7.0, "15.0": 7.5, "15.1": 8.5, "15.2": 10.0 };
+
+/**
+ * Signals a copied page cannot give: they come from Exchange's own applications (ECP, EWS, OWA's headers).
+ * A host that shows only weak signals (a logon page, an OWA-looking body) from a single probe is not counted as
+ * Exchange: OWA look-alikes and honeypots serve exactly that (joda32/owa-honeypot, vinsiic/owa-honeypot).
+ */
+const STRONG_KINDS = new Set<Evidence["kind"]>([
+  "exporttool-build",
+  "ecp-candidate-build",
+  "owa-version-header",
+  "ews-server-version",
+  "exchange-header",
+  "exchange-endpoint",
+  "imported-build",
 ]);
 
 export interface Identification {
@@ -47,6 +71,8 @@ export interface Identification {
   basis: string[];
   /** Claims that disagree with the chosen build. */
   conflicts: string[];
+  /** Why a host with Exchange-looking answers is not counted as Exchange, or other caveats. */
+  note?: string;
 }
 
 interface Claim {
@@ -68,61 +94,102 @@ export function precisionOf(build: string | null): Precision {
   return n >= 4 ? "exact" : n === 3 ? "cu" : n === 2 ? "major" : "unknown";
 }
 
+const describeClaim = (c: Claim): string => `${c.evidence.kind} ${c.text} (${c.evidence.field})`;
+
+/** The IIS version in a Server header, if it is IIS. */
+function iisVersion(evidence: readonly Evidence[]): number | undefined {
+  for (const e of evidence) {
+    if (e.kind !== "http-server") continue;
+    const m = /Microsoft-IIS\/(\d+\.\d+)/i.exec(e.value);
+    if (m) return Number(m[1]);
+  }
+  return undefined;
+}
+
+function minIisFor(build: string): number | undefined {
+  const [a, b] = build.split(".");
+  return a === "14" ? MIN_IIS["14"] : MIN_IIS[`${a}.${b}`];
+}
+
+/** Choose the build with the most agreeing weight; undefined when disagreement is as strong as agreement. */
+function chooseBuild(claims: Claim[]): { build: Claim; agreeing: Claim[]; conflicts: Claim[]; support: number } | undefined {
+  let best: { claim: Claim; support: number; against: number } | undefined;
+  for (const c of claims) {
+    let support = 0;
+    let against = 0;
+    for (const o of claims) {
+      if (agrees(c.parts, o.parts)) support += o.weight;
+      else against += o.weight;
+    }
+    const better =
+      !best ||
+      support > best.support ||
+      (support === best.support && (c.parts.length > best.claim.parts.length || (c.parts.length === best.claim.parts.length && c.weight > best.claim.weight)));
+    if (better) best = { claim: c, support, against };
+  }
+  if (!best || best.against >= best.support) return undefined;
+  const chosen = best;
+  const agreeing = claims.filter((o) => agrees(chosen.claim.parts, o.parts));
+  // The most precise claim that agrees with every other agreeing claim.
+  let build = chosen.claim;
+  for (const o of agreeing) {
+    if (o.parts.length > build.parts.length && agreeing.every((x) => agrees(o.parts, x.parts))) build = o;
+  }
+  return { build, agreeing, conflicts: claims.filter((o) => !agrees(build.parts, o.parts)), support: chosen.support };
+}
+
 export function identify(observation: Pick<Observation, "evidence">): Identification {
   const claims: Claim[] = [];
-  let exchangeSignals = 0;
+  let strong = 0;
+  let weak = 0;
   for (const e of observation.evidence) {
-    if (EXCHANGE_KINDS.has(e.kind)) exchangeSignals++;
+    if (STRONG_KINDS.has(e.kind)) strong++;
+    else if (EXCHANGE_KINDS.has(e.kind)) weak++;
     const weight = CLAIM_WEIGHTS[e.kind];
     if (weight === undefined || e.build === undefined) continue;
     const parsed = parseBuild(e.build);
     if (!parsed || parsed.parts.length < 2) continue;
     claims.push({ parts: parsed.parts, text: parsed.text, weight, evidence: e });
   }
-  const isExchange = exchangeSignals > 0;
+  const notExchange = (note?: string): Identification => ({
+    isExchange: false,
+    build: null,
+    precision: "unknown",
+    confidence: "low",
+    basis: [],
+    conflicts: claims.map(describeClaim),
+    ...(note !== undefined ? { note } : {}),
+  });
+  if (strong === 0) {
+    return notExchange(weak > 0 ? "OWA-like pages only, nothing from Exchange's own endpoints (EWS NTLM challenge, Exchange headers, ECP): not counted as Exchange (look-alike or honeypot?)" : undefined);
+  }
   if (claims.length === 0) {
-    return { isExchange, build: null, precision: "unknown", confidence: isExchange ? "medium" : "low", basis: [], conflicts: [] };
+    return { isExchange: true, build: null, precision: "unknown", confidence: "medium", basis: [], conflicts: [] };
   }
-  let best: { claim: Claim; support: number; against: number } | undefined;
-  for (const c of claims) {
-    let support = 0;
-    let against = 0;
-    for (const o of claims) (agrees(c.parts, o.parts) ? (support += o.weight) : (against += o.weight));
-    if (
-      !best ||
-      support > best.support ||
-      (support === best.support && c.parts.length > best.claim.parts.length) ||
-      (support === best.support && c.parts.length === best.claim.parts.length && c.weight > best.claim.weight)
-    ) {
-      best = { claim: c, support, against };
-    }
-  }
-  const chosen = best!;
-  // The most precise claim that agrees with the chosen one and with every other agreeing claim.
-  const agreeing = claims.filter((o) => agrees(chosen.claim.parts, o.parts));
-  let build = chosen.claim;
-  for (const o of agreeing) {
-    if (o.parts.length > build.parts.length && agreeing.every((x) => agrees(o.parts, x.parts))) build = o;
-  }
-  const describe = (c: Claim): string => `${c.evidence.kind} ${c.text} (${c.evidence.field})`;
-  const conflicts = claims.filter((o) => !agrees(build.parts, o.parts)).map(describe);
-  if (chosen.against >= chosen.support) {
+  const choice = chooseBuild(claims);
+  if (!choice) {
     return {
-      isExchange,
+      isExchange: true,
       build: null,
       precision: "unknown",
       confidence: "low",
       basis: [],
-      conflicts: claims.map(describe),
+      conflicts: claims.map(describeClaim),
+      note: "the build claims disagree as much as they agree",
     };
   }
-  const confidence = conflicts.length > 0 ? "low" : chosen.support >= 5 || agreeing.length >= 2 ? "high" : "medium";
+  const iis = iisVersion(observation.evidence);
+  const minIis = minIisFor(choice.build.text);
+  if (iis !== undefined && minIis !== undefined && iis < minIis) {
+    return notExchange(`claims build ${choice.build.text}, which needs IIS ${minIis.toFixed(1)} or later, but answers as IIS ${iis.toFixed(1)}: an imitation`);
+  }
+  const confidence = choice.conflicts.length > 0 ? "low" : choice.support >= 5 || choice.agreeing.length >= 2 ? "high" : "medium";
   return {
-    isExchange,
-    build: build.text,
-    precision: precisionOf(build.text),
+    isExchange: true,
+    build: choice.build.text,
+    precision: precisionOf(choice.build.text),
     confidence,
-    basis: agreeing.map(describe),
-    conflicts,
+    basis: choice.agreeing.map(describeClaim),
+    conflicts: choice.conflicts.map(describeClaim),
   };
 }

@@ -19,6 +19,7 @@ export const evidenceSchema = z
       "ews-server-version",
       "imported-build",
       "exchange-header",
+      "exchange-endpoint",
       "owa-page",
       "ntlm",
       "certificate",

@@ -1,0 +1,250 @@
+/**
+ * `vigie scan`, `vigie hosts`, `vigie assess`: live fingerprinting into the store, reading it back, and
+ * re-assessing stored observations after a knowledge-base update (no traffic).
+ */
+import { readFileSync } from "node:fs";
+import { Option, type Command } from "commander";
+import { BuildExplainer } from "../../assess/explainBuild.js";
+import type { CveStatus } from "../../assess/types.js";
+import { CVE_STATUSES } from "../../assess/types.js";
+import { DEFAULT_LIMITS } from "../../observe/http/hostClient.js";
+import { targetLines } from "../../observe/targets.js";
+import { assessObservation } from "../../pipeline/assessObservation.js";
+import { resumeScan, ScanSetupError, startScan, type ScanProgress, type ScanSettings } from "../../pipeline/scan.js";
+import type { HostRecord } from "../../store/store.js";
+import { UsageError } from "../errors.js";
+import { HOST_CSV_HEADER, hostCsv, hostJsonLine, hostTable, type HostFormat } from "../format/hosts.js";
+import { progressLine } from "../format/progress.js";
+import { addDbOption, openStore, resolveSnapshot } from "../storeOption.js";
+import { openKnowledgeBase } from "./kb.js";
+
+function intOption(name: string, min: number, max: number): (v: string) => number {
+  return (v) => {
+    const n = Number(v);
+    if (!Number.isInteger(n) || n < min || n > max) throw new UsageError(`${name}: "${v}" is not a whole number from ${min} to ${max}`);
+    return n;
+  };
+}
+
+function parsePorts(v: string): number[] {
+  const ports = v.split(",").map((p) => p.trim()).filter(Boolean).map(Number);
+  if (ports.length === 0 || ports.some((p) => !Number.isInteger(p) || p < 1 || p > 65535)) {
+    throw new UsageError(`--ports: "${v}" is not a comma-separated list of ports (1-65535)`);
+  }
+  return [...new Set(ports)];
+}
+
+function readLinesFile(file: string, what: string): string[] {
+  try {
+    return targetLines(readFileSync(file, "utf8"));
+  } catch (err) {
+    throw new UsageError(`${what} ${file}: cannot read (${(err as NodeJS.ErrnoException).code ?? String(err)})`);
+  }
+}
+
+async function readStdin(): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const c of process.stdin) chunks.push(c as Buffer);
+  return Buffer.concat(chunks).toString("utf8");
+}
+
+function formatOf(opts: { json?: boolean; csv?: boolean }): HostFormat {
+  if (opts.json && opts.csv) throw new UsageError("choose one of --json and --csv");
+  return opts.json ? "json" : opts.csv ? "csv" : "table";
+}
+
+interface ScanOptions {
+  targetsFile?: string;
+  exclude?: string;
+  excludeFile?: string;
+  ports: number[];
+  smtp?: boolean;
+  concurrency: number;
+  rate: number;
+  connectTimeout: number;
+  readTimeout: number;
+  requestTimeout: number;
+  hostTimeout: number;
+  maxBody: number;
+  activeChecks?: boolean;
+  resume?: string;
+  json?: boolean;
+  csv?: boolean;
+  progress?: boolean;
+  db?: string;
+  kbDir?: string;
+}
+
+export function registerScan(program: Command): void {
+  const scan = program
+    .command("scan")
+    .description("fingerprint Exchange servers over the network and judge each per CVE (results stream into the store)")
+    .argument("[targets...]", "addresses, CIDR ranges, a-b ranges, hostnames; - reads targets from stdin")
+    .option("-f, --targets-file <file>", "file of targets, one per line (# comments)")
+    .option("--exclude <list>", "comma-separated addresses/ranges/hostnames never to contact")
+    .option("--exclude-file <file>", "file of exclusions, one per line")
+    .option("-p, --ports <list>", "ports to probe", parsePorts, [443, 80])
+    .option("--smtp", "also probe SMTP on 25 and 587")
+    .option("-c, --concurrency <n>", "host:ports probed at once", intOption("--concurrency", 1, 10000), 200)
+    .option("--rate <n>", "requests per second over the whole scan (0: no limit)", intOption("--rate", 0, 1_000_000), 0)
+    .option("--connect-timeout <ms>", "TCP/TLS connect timeout", intOption("--connect-timeout", 100, 120000), DEFAULT_LIMITS.connectTimeoutMs)
+    .option("--read-timeout <ms>", "time to response headers, and longest pause in a body", intOption("--read-timeout", 100, 120000), DEFAULT_LIMITS.readTimeoutMs)
+    .option("--request-timeout <ms>", "total time for one request", intOption("--request-timeout", 100, 300000), DEFAULT_LIMITS.requestTimeoutMs)
+    .option("--host-timeout <ms>", "total time for one host:port, all probes", intOption("--host-timeout", 1000, 600000), 30000)
+    .option("--max-body <bytes>", "body bytes read per response", intOption("--max-body", 1024, 64 * 1024 * 1024), DEFAULT_LIMITS.maxBodyBytes)
+    .option("--active-checks", "also run vendor-published defender checks (CVE-2021-26855 header check); off by default")
+    .option("--resume <scan-id>", "finish an interrupted scan (same targets and settings)")
+    .option("--json", "JSON Lines, one object per responding host:port")
+    .option("--csv", "CSV, one row per responding host:port")
+    .addOption(new Option("--no-progress", "no progress bar (it is shown only on a terminal anyway)"))
+    .option("--kb-dir <dir>", "folder of imported knowledge-base updates");
+  addDbOption(scan);
+  scan.action(async (targets: string[], opts: ScanOptions) => {
+    const format = formatOf(opts);
+    const explainer = new BuildExplainer(openKnowledgeBase(opts));
+    const store = openStore(opts.db);
+    const controller = new AbortController();
+    const onSignal = (): void => {
+      if (controller.signal.aborted) process.exit(130);
+      process.stderr.write("\nvigie: stopping after the hosts in flight (Ctrl-C again to quit now)\n");
+      controller.abort();
+    };
+    process.on("SIGINT", onSignal);
+    process.on("SIGTERM", onSignal);
+    const shown: HostRecord[] = [];
+    const showProgress = opts.progress !== false && process.stderr.isTTY === true;
+    if (format === "csv") process.stdout.write(`${HOST_CSV_HEADER}\n`);
+    const callbacks = {
+      signal: controller.signal,
+      onHosts: (hosts: readonly HostRecord[]) => {
+        if (format === "json") process.stdout.write(hosts.map((h) => `${hostJsonLine(h)}\n`).join(""));
+        else if (format === "csv") process.stdout.write(hosts.map((h) => `${hostCsv(h)}\n`).join(""));
+        else shown.push(...hosts);
+      },
+      onProgress: showProgress ? (p: ScanProgress) => process.stderr.write(`\r${progressLine(p)}`) : undefined,
+    };
+    let id: string;
+    let progress: ScanProgress;
+    try {
+      if (opts.resume !== undefined) {
+        if (targets.length > 0 || opts.targetsFile) throw new UsageError("--resume takes no targets: it finishes the scan's own");
+        id = opts.resume;
+        progress = await resumeScan(store, explainer, id, callbacks);
+      } else {
+        const lines: string[] = [];
+        for (const t of targets) {
+          if (t === "-") lines.push(...targetLines(await readStdin()));
+          else lines.push(t.trim());
+        }
+        if (opts.targetsFile) lines.push(...readLinesFile(opts.targetsFile, "--targets-file"));
+        if (lines.length === 0) throw new UsageError("no targets: give addresses, ranges or hostnames, --targets-file <file>, or - for stdin");
+        const exclude = [
+          ...(opts.exclude ?? "").split(",").map((s) => s.trim()).filter(Boolean),
+          ...(opts.excludeFile ? readLinesFile(opts.excludeFile, "--exclude-file") : []),
+        ];
+        const ports = opts.smtp ? [...new Set([...opts.ports, 25, 587])] : opts.ports;
+        const settings: ScanSettings = {
+          ports,
+          concurrency: opts.concurrency,
+          rate: opts.rate,
+          activeChecks: opts.activeChecks ?? false,
+          exclude,
+          hostTimeoutMs: opts.hostTimeout,
+          limits: {
+            connectTimeoutMs: opts.connectTimeout,
+            readTimeoutMs: opts.readTimeout,
+            requestTimeoutMs: opts.requestTimeout,
+            maxHeaderBytes: DEFAULT_LIMITS.maxHeaderBytes,
+            maxBodyBytes: opts.maxBody,
+          },
+        };
+        const started = await startScan(store, explainer, lines, settings, callbacks);
+        id = started.id;
+        progress = started.progress;
+      }
+    } catch (err) {
+      if (err instanceof ScanSetupError) throw new UsageError(err.message);
+      throw err;
+    } finally {
+      process.off("SIGINT", onSignal);
+      process.off("SIGTERM", onSignal);
+      if (showProgress) process.stderr.write("\n");
+    }
+    if (format === "table") {
+      shown.sort((a, b) => (a.isExchange === b.isExchange ? 0 : a.isExchange ? -1 : 1));
+      process.stdout.write(shown.length > 0 ? `${hostTable(shown)}\n` : "no host answered\n");
+    }
+    const seconds = (Date.now() - progress.startedAt) / 1000;
+    process.stderr.write(
+      `vigie: scan ${id}: ${progress.done}/${progress.total} host:ports in ${seconds.toFixed(1)} s, ${progress.responded} answered, ${progress.exchange} Exchange; stored in ${store.file}\n`,
+    );
+    if (controller.signal.aborted) process.stderr.write(`vigie: interrupted; finish with: vigie scan --resume ${id} --db ${store.file}\n`);
+    await store.close();
+  });
+
+  const hosts = program
+    .command("hosts")
+    .description("list stored results")
+    .option("--snapshot <id>", "snapshot (default: the newest)")
+    .option("--status <status>", `only hosts with a CVE in this status: ${CVE_STATUSES.join(", ")}`)
+    .option("--cve <id>", "only this CVE (with --status: this CVE in that status)")
+    .option("--exchange", "only Exchange servers")
+    .option("--json", "JSON Lines")
+    .option("--csv", "CSV");
+  addDbOption(hosts);
+  hosts.action(async (opts: { snapshot?: string; status?: string; cve?: string; exchange?: boolean; json?: boolean; csv?: boolean; db?: string }) => {
+    const format = formatOf(opts);
+    if (opts.status !== undefined && !CVE_STATUSES.includes(opts.status as CveStatus)) {
+      throw new UsageError(`--status: "${opts.status}" is not one of ${CVE_STATUSES.join(", ")}`);
+    }
+    if (opts.cve !== undefined && !/^CVE-\d{4}-\d{4,7}$/i.test(opts.cve)) throw new UsageError(`--cve: "${opts.cve}" is not a CVE id`);
+    const store = openStore(opts.db);
+    const snapshotId = await resolveSnapshot(store, opts.snapshot);
+    const query = {
+      snapshotId,
+      ...(opts.status !== undefined ? { status: opts.status as CveStatus } : {}),
+      ...(opts.cve !== undefined ? { cve: opts.cve.toUpperCase() } : {}),
+      ...(opts.exchange ? { exchangeOnly: true } : {}),
+    };
+    const rows: HostRecord[] = [];
+    if (format === "csv") process.stdout.write(`${HOST_CSV_HEADER}\n`);
+    for await (const h of store.hosts(query)) {
+      if (format === "json") process.stdout.write(`${hostJsonLine(h)}\n`);
+      else if (format === "csv") process.stdout.write(`${hostCsv(h)}\n`);
+      else rows.push(h);
+    }
+    if (format === "table") process.stdout.write(`${rows.length > 0 ? hostTable(rows) : "no hosts match"}\n${rows.length} host:ports in ${snapshotId}\n`);
+    await store.close();
+  });
+
+  const assess = program
+    .command("assess")
+    .description("re-assess stored observations with the current knowledge base (no network traffic)")
+    .option("--snapshot <id>", "one snapshot (default: all)")
+    .option("--kb-dir <dir>", "folder of imported knowledge-base updates");
+  addDbOption(assess);
+  assess.action(async (opts: { snapshot?: string; db?: string; kbDir?: string }) => {
+    const explainer = new BuildExplainer(openKnowledgeBase(opts));
+    const store = openStore(opts.db);
+    const ids = opts.snapshot !== undefined ? [await resolveSnapshot(store, opts.snapshot)] : (await store.listSnapshots()).map((s) => s.id);
+    for (const id of ids) {
+      let hostsSeen = 0;
+      let changed = 0;
+      const PAGE = 2000;
+      for (let offset = 0; ; offset += PAGE) {
+        const page: HostRecord[] = [];
+        for await (const h of store.hosts({ snapshotId: id, limit: PAGE, offset })) page.push(h);
+        if (page.length === 0) break;
+        const updated = page.map((h) => {
+          const next = assessObservation(explainer, id, h.observation, { country: h.country, asn: h.asn, asOrg: h.asOrg });
+          if (JSON.stringify(next.cves) !== JSON.stringify(h.cves) || next.build !== h.build || next.product !== h.product) changed++;
+          return next;
+        });
+        await store.saveBatch(id, updated, []);
+        hostsSeen += page.length;
+      }
+      process.stdout.write(`${id}: ${hostsSeen} host:ports re-assessed, ${changed} with changed verdicts\n`);
+    }
+    await store.close();
+  });
+}

@@ -1,0 +1,44 @@
+/** Host results for people (table), for programs (JSON Lines) and for spreadsheets (CSV). */
+import type { CveStatus } from "../../assess/types.js";
+import { hostJson } from "../../pipeline/assessObservation.js";
+import type { HostRecord } from "../../store/store.js";
+import { csvRow } from "../../util/csv.js";
+import { renderTable } from "./terminal.js";
+
+export type HostFormat = "table" | "json" | "csv";
+
+const count = (h: HostRecord, s: CveStatus): number => h.cves.filter((c) => c.status === s).length;
+
+export const HOST_CSV_HEADER = csvRow(["ip", "port", "hostname", "product", "cu", "build", "precision", "vulnerable", "unknown", "patched", "vulnerable_cves", "scanned_at"]);
+
+export function hostCsv(h: HostRecord): string {
+  return csvRow([
+    h.ip,
+    h.port,
+    h.hostname,
+    h.isExchange ? h.product : null,
+    h.cu,
+    h.build,
+    h.precision,
+    count(h, "vulnerable"),
+    count(h, "unknown"),
+    count(h, "patched"),
+    h.cves.filter((c) => c.status === "vulnerable").map((c) => c.id).join(" "),
+    h.observedAt,
+  ]);
+}
+
+export const hostJsonLine = (h: HostRecord): string => JSON.stringify(hostJson(h));
+
+export function hostTable(hosts: readonly HostRecord[]): string {
+  return renderTable(hosts, [
+    { header: "HOST", value: (h) => `${h.ip}:${h.port}` },
+    { header: "NAME", value: (h) => h.hostname ?? h.observation.ntlm?.dnsComputer ?? "", max: 30 },
+    { header: "PRODUCT", value: (h) => (h.isExchange ? `${h.product ?? "Exchange"}${h.cu ? ` ${h.cu}` : ""}` : h.observation.title ? `not Exchange (${h.observation.title})` : "not Exchange"), max: 40 },
+    { header: "BUILD", value: (h) => h.build ?? "-" },
+    { header: "PRECISION", value: (h) => (h.isExchange ? h.precision : "-") },
+    { header: "VULN", value: (h) => (h.isExchange ? String(count(h, "vulnerable")) : "-") },
+    { header: "UNKNOWN", value: (h) => (h.isExchange ? String(count(h, "unknown")) : "-") },
+    { header: "VULNERABLE TO", value: (h) => h.cves.filter((c) => c.status === "vulnerable").map((c) => c.id).join(" "), max: 70 },
+  ]);
+}

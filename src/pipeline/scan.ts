@@ -1,0 +1,208 @@
+/**
+ * A live scan: targets -> probes (Observation) -> identification and assessment -> store, streaming.
+ * Results are saved in batches (one transaction each) together with the targets they finish, so a scan killed
+ * at any point (kill -9 included) resumes with `resumeScan`: finished targets are skipped, every target is
+ * scanned and stored exactly once.
+ */
+import { lookup } from "node:dns/promises";
+import type { BuildExplainer } from "../assess/explainBuild.js";
+import { threePartPrefix } from "../knowledge/buildNumber.js";
+import { DEFAULT_PROBE_CONTEXT, probeTarget, type ProbeContext } from "../observe/probes/probeHost.js";
+import type { HttpLimits } from "../observe/http/hostClient.js";
+import type { Observation } from "../observe/observation.js";
+import { rateLimiter } from "../observe/rateLimiter.js";
+import { countTargets, Exclusions, expandTargets, parseTarget, TargetError, type TargetSpec } from "../observe/targets.js";
+import type { HostRecord, Store, TargetKey } from "../store/store.js";
+import { targetKey } from "../store/store.js";
+import { assessObservation } from "./assessObservation.js";
+
+export interface ScanSettings {
+  ports: number[];
+  concurrency: number;
+  /** Requests per second over the whole scan; 0 for no limit. */
+  rate: number;
+  limits: HttpLimits;
+  activeChecks: boolean;
+  exclude: string[];
+  /** Longest a single host:port may take, all probes together. */
+  hostTimeoutMs: number;
+}
+
+export interface ScanProgress {
+  done: number;
+  total: number;
+  responded: number;
+  exchange: number;
+  startedAt: number;
+}
+
+export interface ScanCallbacks {
+  /** Called with each batch of stored hosts (responding host:port only), in the order they were stored. */
+  onHosts?: (hosts: readonly HostRecord[]) => void;
+  onProgress?: (p: ScanProgress) => void;
+  /** Aborting stops scheduling new targets; in-flight ones finish and are stored. */
+  signal?: AbortSignal;
+}
+
+export class ScanSetupError extends Error {
+  override readonly name = "ScanSetupError";
+}
+
+/** Parse target and exclusion lines up front: a bad line stops the scan before any traffic, naming it. */
+export function parseTargetLines(lines: readonly string[], what: string): TargetSpec[] {
+  const errors: string[] = [];
+  const specs: TargetSpec[] = [];
+  lines.forEach((line, i) => {
+    try {
+      specs.push(parseTarget(line));
+    } catch (err) {
+      errors.push(`${what} #${i + 1}: ${err instanceof TargetError ? err.message : String(err)}`);
+    }
+  });
+  if (errors.length > 0) throw new ScanSetupError(errors.slice(0, 20).join("\n"));
+  return specs;
+}
+
+export function newScanId(now = new Date()): string {
+  const stamp = now.toISOString().replace(/[-:]/g, "").replace(/\..*/, "").replace("T", "-");
+  return `scan-${stamp}-${Math.random().toString(36).slice(2, 6)}`;
+}
+
+/** Start a new scan snapshot and run it. */
+export async function startScan(
+  store: Store,
+  explainer: BuildExplainer,
+  targets: readonly string[],
+  settings: ScanSettings,
+  callbacks: ScanCallbacks = {},
+  id = newScanId(),
+): Promise<{ id: string; progress: ScanProgress }> {
+  parseTargetLines(targets, "target");
+  parseTargetLines(settings.exclude, "exclusion");
+  const now = new Date();
+  await store.createSnapshot({ id, kind: "scan", date: now.toISOString().slice(0, 10), spec: { settings, targetCount: targets.length } });
+  await store.addScanInputs(id, targets);
+  return { id, progress: await runScan(store, explainer, id, settings, callbacks) };
+}
+
+/** Finish an interrupted scan: same targets and settings, finished targets skipped. */
+export async function resumeScan(store: Store, explainer: BuildExplainer, id: string, callbacks: ScanCallbacks = {}): Promise<ScanProgress> {
+  const snapshot = await store.getSnapshot(id);
+  if (!snapshot || snapshot.kind !== "scan") throw new ScanSetupError(`no scan "${id}" in the store`);
+  const settings = snapshot.spec.settings as ScanSettings;
+  await store.setSnapshotStatus(id, "running");
+  return runScan(store, explainer, id, settings, callbacks);
+}
+
+async function runScan(store: Store, explainer: BuildExplainer, id: string, settings: ScanSettings, callbacks: ScanCallbacks): Promise<ScanProgress> {
+  const specs = parseTargetLines(await store.scanInputs(id), "target");
+  const exclusions = new Exclusions();
+  for (const s of parseTargetLines(settings.exclude, "exclusion")) exclusions.add(s);
+  const finished = await store.finishedTargets(id);
+  const ctx: ProbeContext = {
+    ...DEFAULT_PROBE_CONTEXT,
+    limits: settings.limits,
+    activeChecks: settings.activeChecks,
+    throttle: rateLimiter(settings.rate),
+    candidates: (prefix) => [...(explainer.kb.byPrefix.get(threePartPrefix(prefix)) ?? [])].reverse().map((b) => b.build),
+  };
+  const progress: ScanProgress = {
+    done: finished.size,
+    total: Number(countTargets(specs)) * settings.ports.length,
+    responded: 0,
+    exchange: 0,
+    startedAt: Date.now(),
+  };
+  let pendingHosts: HostRecord[] = [];
+  let pendingDone: TargetKey[] = [];
+  const flush = async (): Promise<void> => {
+    if (pendingDone.length === 0) return;
+    const hosts = pendingHosts;
+    const done = pendingDone;
+    pendingHosts = [];
+    pendingDone = [];
+    await store.saveBatch(id, hosts, done);
+    if (hosts.length > 0) callbacks.onHosts?.(hosts);
+  };
+  const flushTimer = setInterval(() => void flush(), 250);
+  const progressTimer = setInterval(() => callbacks.onProgress?.(progress), 200);
+
+  const iterator = expandTargets(specs, exclusions);
+  const seen = new Set<string>();
+  const next = (): { ip?: string; hostname?: string } | undefined => {
+    if (callbacks.signal?.aborted) return undefined;
+    const r = iterator.next();
+    return r.done ? undefined : r.value;
+  };
+
+  const scanOne = async (ip: string, hostname: string | null): Promise<void> => {
+    for (const port of settings.ports) {
+      const key = targetKey(ip, port);
+      if (finished.has(key) || seen.has(key)) continue;
+      seen.add(key);
+      const observation = await withDeadline(probeTarget({ ip, port, hostname }, ctx), settings.hostTimeoutMs, ip, port, hostname);
+      if (observation.responded) {
+        const record = assessObservation(explainer, id, observation);
+        pendingHosts.push(record);
+        progress.responded++;
+        if (record.isExchange) progress.exchange++;
+      }
+      pendingDone.push({ ip, port });
+      progress.done++;
+      if (pendingDone.length >= 500) await flush();
+    }
+  };
+
+  const worker = async (): Promise<void> => {
+    for (let t = next(); t !== undefined; t = next()) {
+      if (t.ip !== undefined) {
+        await scanOne(t.ip, null);
+        continue;
+      }
+      let addresses: string[] = [];
+      try {
+        addresses = (await lookup(t.hostname!, { all: true })).map((a) => a.address);
+      } catch {
+        progress.done += settings.ports.length;
+        continue;
+      }
+      for (const ip of [...new Set(addresses)]) if (!exclusions.hasIp(ip)) await scanOne(ip, t.hostname!);
+    }
+  };
+
+  try {
+    await Promise.all(Array.from({ length: Math.max(1, settings.concurrency) }, () => worker()));
+  } finally {
+    clearInterval(flushTimer);
+    clearInterval(progressTimer);
+    await flush();
+    callbacks.onProgress?.(progress);
+    await store.setSnapshotStatus(id, callbacks.signal?.aborted ? "interrupted" : "done");
+  }
+  return progress;
+}
+
+/** A host:port that takes longer than the deadline is recorded with what is known, and the scan moves on. */
+async function withDeadline(work: Promise<Observation>, ms: number, ip: string, port: number, hostname: string | null): Promise<Observation> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<Observation>((resolve) => {
+    timer = setTimeout(() => {
+      resolve({
+        ip,
+        port,
+        hostname,
+        source: "scan",
+        observedAt: new Date().toISOString(),
+        responded: true,
+        tls: false,
+        evidence: [],
+        errors: [`host took longer than ${ms} ms; probes stopped`],
+      });
+    }, ms);
+  });
+  try {
+    return await Promise.race([work, late]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
