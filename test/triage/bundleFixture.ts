@@ -68,10 +68,8 @@ export function buildBundle(root: string, attack: boolean): Planted[] {
       if (isAttackDay) {
         planted.push({ file: rel, line: lineOf.get(120)!, rule: "proxylogon.iis.post-static-resource" });
         planted.push({ file: rel, line: lineOf.get(120)!, rule: "proxylogon.iis.exploit-user-agent" });
-        planted.push({ file: rel, line: lineOf.get(120)!, rule: "hafnium.iis.volexity-ip" });
         planted.push({ file: rel, line: lineOf.get(300)!, rule: "webshell.iis.post-unexpected-aspx" });
         planted.push({ file: rel, line: lineOf.get(300)!, rule: "proxylogon.iis.exploit-user-agent" });
-        planted.push({ file: rel, line: lineOf.get(300)!, rule: "hafnium.iis.volexity-ip" });
       }
     }
     // HttpProxy (Ecp protocol)
@@ -84,7 +82,6 @@ export function buildBundle(root: string, attack: boolean): Planted[] {
       if (isAttackDay) {
         planted.push({ file: rel, line: lineOf.get(50)!, rule: "proxylogon.cve-2021-26855.httpproxy-serverinfo" });
         planted.push({ file: rel, line: lineOf.get(50)!, rule: "proxylogon.cve-2021-26855.httpproxy-ssrf-success" });
-        planted.push({ file: rel, line: lineOf.get(50)!, rule: "hafnium.iis.volexity-ip" });
       }
     }
     // ECP server

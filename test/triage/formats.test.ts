@@ -104,3 +104,12 @@ describe("event logs and report formats", () => {
     for (const m of rules.meta.values()) expect(m.sources.length).toBeGreaterThan(0);
   });
 });
+
+describe("optional rules", () => {
+  it("the Volexity address list loads with --rules knowledge/triage/optional", async () => {
+    const r = await triage(attacked, { rules: [path.join(process.cwd(), "knowledge", "triage", "optional")] });
+    const hits = r.findings.filter((f) => f.rule === "hafnium.iis.volexity-ip");
+    expect(hits.length).toBe(3);
+    expect(hits.every((h) => h.sourceIp === "104.140.114.110")).toBe(true);
+  });
+});
