@@ -87,7 +87,7 @@ export function parseTarget(text: string): TargetSpec {
   const ip = ipToBigInt(s);
   if (ip) return { text: s, kind: "range", family: ip.family, first: ip.value, last: ip.value };
   const slash = s.indexOf("/");
-  if (slash > 0) {
+  if (slash > 0 && isIP(s.slice(0, slash)) !== 0) {
     const base = ipToBigInt(s.slice(0, slash));
     const bitsText = s.slice(slash + 1);
     if (!base || !/^\d{1,3}$/.test(bitsText)) throw new TargetError(`"${s}" is not a valid CIDR range`);
