@@ -13,7 +13,7 @@ import { assessObservation } from "../../pipeline/assessObservation.js";
 import { resumeScan, ScanSetupError, startScan, type ScanProgress, type ScanSettings } from "../../pipeline/scan.js";
 import type { HostRecord } from "../../store/store.js";
 import { UsageError } from "../errors.js";
-import { HOST_CSV_HEADER, hostCsv, hostJsonLine, hostTable, type HostFormat } from "../format/hosts.js";
+import { compareHosts, HOST_CSV_HEADER, hostCsv, hostJsonLine, hostTable, type HostFormat } from "../format/hosts.js";
 import { progressLine } from "../format/progress.js";
 import { addDbOption, openStore, resolveSnapshot } from "../storeOption.js";
 import { openKnowledgeBase } from "./kb.js";
@@ -171,7 +171,7 @@ export function registerScan(program: Command): void {
       if (showProgress) process.stderr.write("\n");
     }
     if (format === "table") {
-      shown.sort((a, b) => (a.isExchange === b.isExchange ? 0 : a.isExchange ? -1 : 1));
+      shown.sort(compareHosts);
       process.stdout.write(shown.length > 0 ? `${hostTable(shown)}\n` : "no host answered\n");
     }
     const seconds = (Date.now() - progress.startedAt) / 1000;

@@ -4,6 +4,7 @@ import { hostJson } from "../../pipeline/assessObservation.js";
 import type { HostRecord } from "../../store/store.js";
 import { csvRow } from "../../util/csv.js";
 import { renderTable } from "./terminal.js";
+import { ipToBigInt } from "../../observe/targets.js";
 
 export type HostFormat = "table" | "json" | "csv";
 
@@ -29,6 +30,14 @@ export function hostCsv(h: HostRecord): string {
 }
 
 export const hostJsonLine = (h: HostRecord): string => JSON.stringify(hostJson(h));
+
+/** Exchange first, then by address (numerically) and port. */
+export function compareHosts(a: HostRecord, b: HostRecord): number {
+  if (a.isExchange !== b.isExchange) return a.isExchange ? -1 : 1;
+  const x = ipToBigInt(a.ip)?.value ?? 0n;
+  const y = ipToBigInt(b.ip)?.value ?? 0n;
+  return x < y ? -1 : x > y ? 1 : a.port - b.port;
+}
 
 export function hostTable(hosts: readonly HostRecord[]): string {
   return renderTable(hosts, [
