@@ -1,13 +1,21 @@
 /** One line per command group: a newcomer adds a command by adding a file here. */
 import type { Command } from "commander";
 import { registerDemo } from "./demo.js";
+import { registerCensus } from "./census.js";
+import { registerGeo } from "./geo.js";
+import { registerImport } from "./import.js";
 import { registerKb } from "./kb.js";
+import { registerReport } from "./report.js";
 import { registerScan } from "./scan.js";
 import { registerTriage } from "./triage.js";
 
 export function registerCommands(program: Command): void {
   // command groups are registered below
   registerKb(program);
+  registerImport(program);
+  registerGeo(program);
+  registerCensus(program);
+  registerReport(program);
   registerScan(program);
   registerDemo(program);
   registerTriage(program);

@@ -1,0 +1,132 @@
+/**
+ * Census maths, pure: from counts of servers per (group, per-CVE status key) to groups with exposed servers
+ * and per CVE vulnerable / patched / unknown. A server whose product a CVE does not affect (not_affected) is
+ * left out of that CVE's three counts, so vulnerable + patched + unknown can be less than exposed.
+ */
+export const CENSUS_BY = ["country", "asn", "product", "cu", "cve"] as const;
+export type CensusBy = (typeof CENSUS_BY)[number];
+
+export interface CveCounts {
+  vulnerable: number;
+  patched: number;
+  unknown: number;
+}
+
+export interface CensusGroup {
+  key: string;
+  exposed: number;
+  cves: Record<string, CveCounts>;
+}
+
+export interface Census {
+  snapshot: string;
+  by: CensusBy;
+  groups: CensusGroup[];
+}
+
+/** One row of the store's GROUP BY: servers of one group with one status key. */
+export interface CountRow {
+  group: string | number | null;
+  key: string;
+  n: number;
+}
+
+export const UNKNOWN_GROUP = "unknown";
+
+const keyCache = new Map<string, ReadonlyArray<readonly [string, string]>>();
+
+/** "CVE-A=vulnerable;CVE-B=patched" -> [["CVE-A","vulnerable"],["CVE-B","patched"]] (memoised: few distinct keys). */
+export function parseStatusKey(key: string): ReadonlyArray<readonly [string, string]> {
+  let hit = keyCache.get(key);
+  if (hit) return hit;
+  hit = key === "" ? [] : key.split(";").map((p) => {
+    const i = p.lastIndexOf("=");
+    return [p.slice(0, i), p.slice(i + 1)] as const;
+  });
+  if (keyCache.size < 100_000) keyCache.set(key, hit);
+  return hit;
+}
+
+export function groupLabel(by: CensusBy, raw: string | number | null): string {
+  if (raw === null || raw === "") return UNKNOWN_GROUP;
+  if (by === "asn") return `AS${raw}`;
+  return String(raw);
+}
+
+const zero = (): CveCounts => ({ vulnerable: 0, patched: 0, unknown: 0 });
+
+export function addStatus(c: CveCounts, status: string, n: number): void {
+  if (status === "vulnerable" || status === "patched" || status === "unknown") c[status] += n;
+}
+
+function sortedCves(rows: readonly CountRow[]): string[] {
+  const ids = new Set<string>();
+  for (const r of rows) for (const [id] of parseStatusKey(r.key)) ids.add(id);
+  return [...ids].sort();
+}
+
+const byExposed = (a: CensusGroup, b: CensusGroup): number => b.exposed - a.exposed || (a.key < b.key ? -1 : a.key > b.key ? 1 : 0);
+
+export function buildCensus(snapshot: string, by: CensusBy, rows: readonly CountRow[], onlyCve?: string): Census {
+  const cveIds = onlyCve !== undefined ? [onlyCve] : sortedCves(rows);
+  if (by === "cve") {
+    const total: CensusGroup = { key: "", exposed: 0, cves: Object.fromEntries(cveIds.map((id) => [id, zero()])) };
+    for (const r of rows) {
+      total.exposed += r.n;
+      for (const [id, status] of parseStatusKey(r.key)) if (total.cves[id]) addStatus(total.cves[id], status, r.n);
+    }
+    return {
+      snapshot,
+      by,
+      groups: cveIds.map((id) => ({ key: id, exposed: total.exposed, cves: { [id]: total.cves[id]! } })),
+    };
+  }
+  const groups = new Map<string, CensusGroup>();
+  for (const r of rows) {
+    const key = groupLabel(by, r.group);
+    let g = groups.get(key);
+    if (!g) {
+      g = { key, exposed: 0, cves: Object.fromEntries(cveIds.map((id) => [id, zero()])) };
+      groups.set(key, g);
+    }
+    g.exposed += r.n;
+    for (const [id, status] of parseStatusKey(r.key)) {
+      const c = g.cves[id];
+      if (c) addStatus(c, status, r.n);
+    }
+  }
+  return { snapshot, by, groups: [...groups.values()].sort(byExposed) };
+}
+
+/** Share of exposed servers, in percent with one decimal; 0 when nothing is exposed. */
+export function percent(n: number, exposed: number): number {
+  return exposed > 0 ? Math.round((n / exposed) * 1000) / 10 : 0;
+}
+
+/** All groups summed (the line a table ends with). */
+export function totalOf(c: Census): CensusGroup {
+  if (c.by === "cve") {
+    const cves: Record<string, CveCounts> = {};
+    for (const g of c.groups) Object.assign(cves, g.cves);
+    return { key: "total", exposed: c.groups[0]?.exposed ?? 0, cves };
+  }
+  const t: CensusGroup = { key: "total", exposed: 0, cves: {} };
+  for (const g of c.groups) {
+    t.exposed += g.exposed;
+    for (const [id, v] of Object.entries(g.cves)) {
+      const x = (t.cves[id] ??= zero());
+      x.vulnerable += v.vulnerable;
+      x.patched += v.patched;
+      x.unknown += v.unknown;
+    }
+  }
+  return t;
+}
+
+/** The CVE with the most vulnerable servers (the default for charts and maps). */
+export function headlineCve(c: Census): string | undefined {
+  const t = totalOf(c);
+  let best: string | undefined;
+  for (const [id, v] of Object.entries(t.cves)) if (best === undefined || v.vulnerable > t.cves[best]!.vulnerable) best = id;
+  return best;
+}

@@ -1,0 +1,264 @@
+/**
+ * `vigie census …`: how many Exchange servers are exposed, and vulnerable / patched / unknown per CVE, by
+ * country, ASN, product, CU or CVE; `diff` between two snapshots, `trend` over all, `map` a world choropleth.
+ */
+import { Option, type Command } from "commander";
+import { buildCensus, CENSUS_BY, headlineCve, percent, totalOf, type Census, type CensusBy } from "../../census/census.js";
+import { buildDiff, type CensusDiff } from "../../census/diff.js";
+import { trendPoint, type Trend } from "../../census/trend.js";
+import { pictureFormat } from "../../report/picture.js";
+import { asnNames, censusCounts, diffCounts, type GroupColumn } from "../../store/census.js";
+import type { SqliteStore } from "../../store/sqliteStore.js";
+import { csvRow } from "../../util/csv.js";
+import { UsageError } from "../errors.js";
+import { renderTable, safe } from "../format/terminal.js";
+import { addDbOption, openStore, resolveSnapshot } from "../storeOption.js";
+
+interface Common {
+  db?: string;
+  country?: string;
+  cve?: string;
+  json?: boolean;
+  csv?: boolean;
+  chart?: string;
+}
+
+const CVE_ID = /^CVE-\d{4}-\d{4,7}$/;
+
+function checkCommon(o: Common): { country?: string; cve?: string } {
+  if (o.json && o.csv) throw new UsageError("--json and --csv: choose one");
+  if (o.chart !== undefined && !pictureFormat(o.chart)) throw new UsageError(`--chart ${o.chart}: the file must end in .svg or .png`);
+  const out: { country?: string; cve?: string } = {};
+  if (o.country !== undefined) {
+    if (!/^[A-Za-z]{2}$/.test(o.country)) throw new UsageError(`--country ${o.country}: an ISO 3166 alpha-2 code like FR`);
+    out.country = o.country.toUpperCase();
+  }
+  if (o.cve !== undefined) {
+    if (!CVE_ID.test(o.cve.toUpperCase())) throw new UsageError(`--cve ${o.cve}: a CVE id like CVE-2021-26855`);
+    out.cve = o.cve.toUpperCase();
+  }
+  return out;
+}
+
+const column = (by: CensusBy): GroupColumn => (by === "cve" ? "none" : by);
+
+async function withStore<T>(db: string | undefined, f: (s: SqliteStore) => Promise<T>): Promise<T> {
+  const store = openStore(db);
+  try {
+    return await f(store);
+  } finally {
+    await store.close();
+  }
+}
+
+function requireCve(known: Iterable<string>, cve: string | undefined): void {
+  if (cve === undefined) return;
+  const ids = new Set(known);
+  if (ids.size > 0 && !ids.has(cve)) throw new UsageError(`--cve ${cve}: not in this data (known: ${[...ids].sort().join(", ")})`);
+}
+
+function printCensus(c: Census, o: Common, labels: Map<number, string>): void {
+  if (o.json) {
+    process.stdout.write(JSON.stringify({ snapshot: c.snapshot, by: c.by, groups: c.groups }) + "\n");
+    return;
+  }
+  const rows = c.groups.flatMap((g) =>
+    Object.entries(g.cves).map(([id, v], i) => ({ g, first: i === 0, id, v })),
+  );
+  if (o.csv) {
+    const out = [csvRow(["group", "exposed", "cve", "vulnerable", "vulnerable_pct", "patched", "patched_pct", "unknown", "unknown_pct"])];
+    for (const r of rows) out.push(csvRow([r.g.key, r.g.exposed, r.id, r.v.vulnerable, percent(r.v.vulnerable, r.g.exposed), r.v.patched, percent(r.v.patched, r.g.exposed), r.v.unknown, percent(r.v.unknown, r.g.exposed)]));
+    process.stdout.write(out.join("\n") + "\n");
+    return;
+  }
+  const t = totalOf(c);
+  const label = (k: string) => (c.by === "asn" && k.startsWith("AS") && labels.has(Number(k.slice(2))) ? `${k} ${labels.get(Number(k.slice(2)))}` : k);
+  const cell = (n: number, of: number) => `${n} (${percent(n, of)}%)`;
+  process.stdout.write(
+    `Snapshot ${safe(c.snapshot, 200)}: ${t.exposed} Exchange servers exposed${o.country ? ` in ${o.country}` : ""}, ${c.groups.length} groups by ${c.by}\n` +
+      "(per CVE: servers the CVE does not affect are in none of its three counts; percentages are of exposed)\n\n" +
+      renderTable(rows, [
+        { header: c.by.toUpperCase(), value: (r) => (r.first ? label(r.g.key) : ""), max: 50 },
+        { header: "EXPOSED", value: (r) => (r.first ? String(r.g.exposed) : "") },
+        { header: "CVE", value: (r) => r.id },
+        { header: "VULNERABLE", value: (r) => cell(r.v.vulnerable, r.g.exposed) },
+        { header: "PATCHED", value: (r) => cell(r.v.patched, r.g.exposed) },
+        { header: "UNKNOWN", value: (r) => cell(r.v.unknown, r.g.exposed) },
+      ]) +
+      "\n",
+  );
+}
+
+function printDiff(d: CensusDiff, o: Common): void {
+  if (o.json) {
+    process.stdout.write(JSON.stringify(d) + "\n");
+    return;
+  }
+  const rows = d.groups.flatMap((g) => {
+    const cves = Object.entries(g.cves);
+    return cves.length === 0 ? [{ g, first: true, id: "-", v: { newlyPatched: 0, newlyVulnerable: 0 } }] : cves.map(([id, v], i) => ({ g, first: i === 0, id, v }));
+  });
+  if (o.csv) {
+    const out = [csvRow(["group", "before", "after", "appeared", "disappeared", "cve", "newly_patched", "newly_vulnerable"])];
+    for (const r of rows) out.push(csvRow([r.g.key, r.g.before, r.g.after, r.g.appeared, r.g.disappeared, r.id, r.v.newlyPatched, r.v.newlyVulnerable]));
+    process.stdout.write(out.join("\n") + "\n");
+    return;
+  }
+  const blank = (r: { first: boolean }, v: number) => (r.first ? String(v) : "");
+  process.stdout.write(
+    `From ${safe(d.from, 200)} to ${safe(d.to, 200)}, by ${d.by}\n\n` +
+      renderTable(rows, [
+        { header: d.by.toUpperCase(), value: (r) => (r.first ? r.g.key : ""), max: 50 },
+        { header: "BEFORE", value: (r) => blank(r, r.g.before) },
+        { header: "AFTER", value: (r) => blank(r, r.g.after) },
+        { header: "APPEARED", value: (r) => blank(r, r.g.appeared) },
+        { header: "DISAPPEARED", value: (r) => blank(r, r.g.disappeared) },
+        { header: "CVE", value: (r) => r.id },
+        { header: "NEWLY PATCHED", value: (r) => String(r.v.newlyPatched) },
+        { header: "NEWLY VULNERABLE", value: (r) => String(r.v.newlyVulnerable) },
+      ]) +
+      "\n",
+  );
+}
+
+function printTrend(t: Trend, o: Common): void {
+  if (o.json) {
+    process.stdout.write(JSON.stringify(t) + "\n");
+    return;
+  }
+  const rows = t.points.flatMap((p) => Object.entries(p.cves).map(([id, v], i) => ({ p, first: i === 0, id, v })));
+  if (o.csv) {
+    const out = [csvRow(["snapshot", "date", "exposed", "cve", "vulnerable", "patched", "unknown"])];
+    for (const r of rows) out.push(csvRow([r.p.snapshot, r.p.date, r.p.exposed, r.id, r.v.vulnerable, r.v.patched, r.v.unknown]));
+    process.stdout.write(out.join("\n") + "\n");
+    return;
+  }
+  process.stdout.write(
+    `Trend over ${t.points.length} snapshots${t.country ? `, country ${t.country}` : ""}${t.cve ? `, ${t.cve}` : ""}\n\n` +
+      renderTable(rows, [
+        { header: "DATE", value: (r) => (r.first ? r.p.date : "") },
+        { header: "SNAPSHOT", value: (r) => (r.first ? r.p.snapshot : ""), max: 50 },
+        { header: "EXPOSED", value: (r) => (r.first ? String(r.p.exposed) : "") },
+        { header: "CVE", value: (r) => r.id },
+        { header: "VULNERABLE", value: (r) => `${r.v.vulnerable} (${percent(r.v.vulnerable, r.p.exposed)}%)` },
+        { header: "PATCHED", value: (r) => String(r.v.patched) },
+        { header: "UNKNOWN", value: (r) => String(r.v.unknown) },
+      ]) +
+      "\n",
+  );
+}
+
+/** The charting libraries are loaded only when a picture is asked for (they weigh ~100 MB of memory). */
+const pictures = async () => ({ ...(await import("../../report/charts.js")), ...(await import("../../report/render.js")) });
+
+async function chartDone(file: string): Promise<void> {
+  process.stderr.write(`vigie census: chart written to ${safe(file, 300)}\n`);
+}
+
+export function registerCensus(program: Command): void {
+  const byOption = () => new Option("--by <group>", "group by").choices([...CENSUS_BY]).default("country");
+  const census = program
+    .command("census")
+    .description("count exposed Exchange servers and per CVE vulnerable / patched / unknown, by group (one server per IP)")
+    .option("--snapshot <name>", "snapshot (default: the newest)")
+    .addOption(byOption())
+    .option("--country <CC>", "only servers in this country (ISO 3166 alpha-2)")
+    .option("--cve <id>", "only this CVE")
+    .option("--json", 'one JSON object {"snapshot","by","groups":[{"key","exposed","cves":{…}}]}')
+    .option("--csv", "CSV, one line per group and CVE")
+    .option("--chart <file>", "also draw stacked bars per group to an .svg or .png file");
+  addDbOption(census).action(async (o: Common & { snapshot?: string; by: CensusBy }) => {
+    const f = checkCommon(o);
+    await withStore(o.db, async (store) => {
+      const snapshot = await resolveSnapshot(store, o.snapshot);
+      const rows = censusCounts(store, snapshot, column(o.by), f.country !== undefined ? { country: f.country } : {});
+      const all = buildCensus(snapshot, o.by, rows);
+      requireCve(Object.keys(totalOf(all).cves), f.cve);
+      const c = f.cve !== undefined ? buildCensus(snapshot, o.by, rows, f.cve) : all;
+      printCensus(c, { ...o, ...f }, o.by === "asn" ? asnNames(store, snapshot) : new Map());
+      if (o.chart) {
+        const cve = f.cve ?? headlineCve(all) ?? "none";
+        const { renderPicture, censusBarSpec } = await pictures();
+        await renderPicture(censusBarSpec(c.by === "cve" ? c : buildCensus(snapshot, o.by, rows, cve), cve), o.chart);
+        await chartDone(o.chart);
+      }
+    });
+  });
+
+  const diff = census
+    .command("diff")
+    .description("what changed between two snapshots: appeared, disappeared, newly patched, newly vulnerable, per group")
+    .argument("<from>", "earlier snapshot")
+    .argument("<to>", "later snapshot")
+    .addOption(byOption())
+    .option("--country <CC>", "only servers in this country")
+    .option("--cve <id>", "only this CVE")
+    .option("--json", 'one JSON object {"from","to","by","groups":[{"key","before","after","appeared","disappeared","cves":{…}}]}')
+    .option("--csv", "CSV");
+  addDbOption(diff).action(async (from: string, to: string, o: Common & { by: CensusBy }) => {
+    const f = checkCommon(o);
+    await withStore(o.db, async (store) => {
+      await resolveSnapshot(store, from);
+      await resolveSnapshot(store, to);
+      const rows = diffCounts(store, from, to, column(o.by), f.country !== undefined ? { country: f.country } : {});
+      printDiff(buildDiff(from, to, o.by, rows, f.cve), { ...o, ...f });
+    });
+  });
+
+  const trend = census
+    .command("trend")
+    .description("exposed and per-CVE counts for every snapshot, oldest first")
+    .option("--cve <id>", "only this CVE")
+    .option("--country <CC>", "only servers in this country")
+    .option("--json", 'one JSON object {"cve","country","points":[{"snapshot","date","exposed","cves":{…}}]}')
+    .option("--csv", "CSV")
+    .option("--chart <file>", "also draw lines over time to an .svg or .png file");
+  addDbOption(trend).action(async (o: Common) => {
+    const f = checkCommon(o);
+    await withStore(o.db, async (store) => {
+      const snapshots = await store.listSnapshots();
+      if (snapshots.length === 0) throw new UsageError(`${store.file} holds no snapshot yet`);
+      const t: Trend = { cve: f.cve ?? null, country: f.country ?? null, points: [] };
+      for (const s of snapshots) {
+        const rows = censusCounts(store, s.id, "none", f.country !== undefined ? { country: f.country } : {});
+        t.points.push(trendPoint(s.id, s.date, rows, f.cve));
+      }
+      printTrend(t, { ...o, ...f });
+      if (o.chart) {
+        const last = t.points[t.points.length - 1]!;
+        const cves = f.cve !== undefined
+          ? [f.cve]
+          : Object.entries(last.cves).sort((a, b) => b[1].vulnerable - a[1].vulnerable).slice(0, 4).map(([id]) => id);
+        const { renderPicture, trendLineSpec } = await pictures();
+        await renderPicture(trendLineSpec(t, cves), o.chart);
+        await chartDone(o.chart);
+      }
+    });
+  });
+
+  const map = census
+    .command("map")
+    .description("world map of vulnerable Exchange servers per country, with a legend (.svg or .png)")
+    .argument("<out>", "picture file: .svg or .png")
+    .option("--snapshot <name>", "snapshot (default: the newest)")
+    .option("--cve <id>", "vulnerable to this CVE (default: the CVE with the most vulnerable servers)");
+  addDbOption(map).action(async (out: string, o: Common & { snapshot?: string }) => {
+    const f = checkCommon({ ...o, chart: out });
+    await withStore(o.db, async (store) => {
+      const snapshot = await resolveSnapshot(store, o.snapshot);
+      const rows = censusCounts(store, snapshot, "country");
+      const all = buildCensus(snapshot, "country", rows);
+      requireCve(Object.keys(totalOf(all).cves), f.cve);
+      const cve = f.cve ?? headlineCve(all) ?? "none";
+      const per = all.groups.map((g) => ({ country: g.key, vulnerable: g.cves[cve]?.vulnerable ?? 0 }));
+      const total = per.reduce((s, r) => s + r.vulnerable, 0);
+      const unplaced = per.find((r) => r.country === "unknown")?.vulnerable ?? 0;
+      const { renderPicture, worldMapSpec } = await pictures();
+      await renderPicture(
+        worldMapSpec(per, `Exchange servers vulnerable to ${cve}, per country`, `snapshot ${snapshot}: ${total} vulnerable${unplaced ? ` (${unplaced} with no known country, not on the map)` : ""}`),
+        out,
+      );
+      process.stdout.write(`map written to ${safe(out, 300)} (${cve}, ${total} vulnerable servers)\n`);
+    });
+  });
+}

@@ -1,0 +1,26 @@
+/**
+ * masscan output: open ports only, so every host is `responded` with no Exchange evidence (product null).
+ * JSON (-oJ): one host object per line, inside "[" … "]" lines and with trailing commas:
+ *   {"ip": "192.0.2.1", "timestamp": "1614556800", "ports": [{"port": 443, "proto": "tcp", "status": "open"}]},
+ * List (-oL): "open tcp 443 192.0.2.1 1614556800"; "#" comments.
+ */
+import type { Observation } from "../observe/observation.js";
+import { bareObservation, isObject, observedAtOf, parseJsonObject, RecordError, requireIp, requirePort, str, type RecordContext } from "./record.js";
+
+export function parseMasscan(text: string, ctx: RecordContext): Observation[] {
+  const t = text.trim();
+  if (t === "[" || t === "]" || t === "" || t.startsWith("#") || t === "{finished: 1}") return [];
+  if (t.startsWith("{")) {
+    const rec = parseJsonObject(t.endsWith(",") ? t.slice(0, -1) : t);
+    const ip = requireIp(rec.ip);
+    const observedAt = observedAtOf(rec.timestamp, ctx);
+    if (!Array.isArray(rec.ports)) throw new RecordError('no "ports" array');
+    return rec.ports
+      .filter((p): p is Record<string, unknown> => isObject(p) && (str(p.status) ?? "open") === "open" && (str(p.proto) ?? "tcp") === "tcp")
+      .map((p) => bareObservation(ip, requirePort(p.port), observedAt, ctx));
+  }
+  const f = t.split(/\s+/);
+  if (f.length < 4 || f[0] !== "open") throw new RecordError('not a masscan list line ("open tcp <port> <ip> <time>")');
+  if (f[1] !== "tcp") return [];
+  return [bareObservation(requireIp(f[3]), requirePort(f[2]), observedAtOf(f[4], ctx), ctx)];
+}
