@@ -7,9 +7,10 @@
 import type { Observation } from "../observe/observation.js";
 import { bareObservation, isObject, observedAtOf, parseJsonObject, RecordError, requireIp, requirePort, str, type RecordContext } from "./record.js";
 
-export function parseMasscan(text: string, ctx: RecordContext): Observation[] {
+/** null for lines that are not records (brackets, comments). */
+export function parseMasscan(text: string, ctx: RecordContext): Observation[] | null {
   const t = text.trim();
-  if (t === "[" || t === "]" || t === "" || t.startsWith("#") || t === "{finished: 1}") return [];
+  if (t === "[" || t === "]" || t === "," || t === "" || t.startsWith("#") || t === "{finished: 1}") return null;
   if (t.startsWith("{")) {
     const rec = parseJsonObject(t.endsWith(",") ? t.slice(0, -1) : t);
     const ip = requireIp(rec.ip);

@@ -16,6 +16,8 @@ const xml = new XMLParser({
   attributeNamePrefix: "@",
   parseAttributeValue: false,
   parseTagValue: false,
+  // nmap writes line breaks in script output as numeric character references (&#xa;).
+  htmlEntities: true,
   isArray: (name) => ["address", "hostname", "port", "script", "elem", "table"].includes(name),
 });
 

@@ -15,7 +15,8 @@ export interface RecordParser {
   end(): RecordOutcome[];
 }
 
-const LINE_PARSERS: Record<Exclude<ImportFormat, "nmap-xml">, (text: string, ctx: RecordContext) => Observation[]> = {
+/** A line parser returns null for a line that is not a record (structure, comment). */
+const LINE_PARSERS: Record<Exclude<ImportFormat, "nmap-xml">, (text: string, ctx: RecordContext) => Observation[] | null> = {
   zgrab2: parseZgrab2,
   shodan: parseShodan,
   censys: parseCensys,
@@ -26,12 +27,13 @@ const LINE_PARSERS: Record<Exclude<ImportFormat, "nmap-xml">, (text: string, ctx
 export function recordParser(ctx: RecordContext): RecordParser {
   if (ctx.format === "nmap-xml") return nmapXmlParser(ctx);
   const parse = LINE_PARSERS[ctx.format];
-  const skipBlank = (t: string) => t.length === 0 || (t.trim() === "" && true);
+  const skipBlank = (t: string) => t.trim() === "";
   return {
     line(text, no) {
       if (skipBlank(text)) return [];
       try {
-        return [{ no, observations: parse(text, ctx) }];
+        const observations = parse(text, ctx);
+        return observations === null ? [] : [{ no, observations }];
       } catch (err) {
         if (err instanceof RecordError) return [{ no, error: err.message }];
         throw err;

@@ -155,6 +155,10 @@ async function chartDone(file: string): Promise<void> {
   process.stderr.write(`vigie census: chart written to ${safe(file, 300)}\n`);
 }
 
+/**
+ * The subcommands repeat the options they use for their help text; commander gives options written after a
+ * subcommand to the parent `census` when it has them too, so the subcommands read them with optsWithGlobals.
+ */
 export function registerCensus(program: Command): void {
   const byOption = () => new Option("--by <group>", "group by").choices([...CENSUS_BY]).default("country");
   const census = program
@@ -195,7 +199,8 @@ export function registerCensus(program: Command): void {
     .option("--cve <id>", "only this CVE")
     .option("--json", 'one JSON object {"from","to","by","groups":[{"key","before","after","appeared","disappeared","cves":{…}}]}')
     .option("--csv", "CSV");
-  addDbOption(diff).action(async (from: string, to: string, o: Common & { by: CensusBy }) => {
+  addDbOption(diff).action(async (from: string, to: string, _local: unknown, cmd: Command) => {
+    const o = cmd.optsWithGlobals<Common & { by: CensusBy }>();
     const f = checkCommon(o);
     await withStore(o.db, async (store) => {
       await resolveSnapshot(store, from);
@@ -213,7 +218,8 @@ export function registerCensus(program: Command): void {
     .option("--json", 'one JSON object {"cve","country","points":[{"snapshot","date","exposed","cves":{…}}]}')
     .option("--csv", "CSV")
     .option("--chart <file>", "also draw lines over time to an .svg or .png file");
-  addDbOption(trend).action(async (o: Common) => {
+  addDbOption(trend).action(async (_local: unknown, cmd: Command) => {
+    const o = cmd.optsWithGlobals<Common>();
     const f = checkCommon(o);
     await withStore(o.db, async (store) => {
       const snapshots = await store.listSnapshots();
@@ -242,7 +248,8 @@ export function registerCensus(program: Command): void {
     .argument("<out>", "picture file: .svg or .png")
     .option("--snapshot <name>", "snapshot (default: the newest)")
     .option("--cve <id>", "vulnerable to this CVE (default: the CVE with the most vulnerable servers)");
-  addDbOption(map).action(async (out: string, o: Common & { snapshot?: string }) => {
+  addDbOption(map).action(async (out: string, _local: unknown, cmd: Command) => {
+    const o = cmd.optsWithGlobals<Common & { snapshot?: string }>();
     const f = checkCommon({ ...o, chart: out });
     await withStore(o.db, async (store) => {
       const snapshot = await resolveSnapshot(store, o.snapshot);
