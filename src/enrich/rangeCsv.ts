@@ -93,6 +93,8 @@ export class RangeTable {
   private v6o: number[] = [];
   private s4 = new Uint32Array(0);
   private e4 = new Uint32Array(0);
+  private val4 = new Uint32Array(0);
+  private org4 = new Int32Array(0);
   readonly strings: string[] = [];
   private readonly stringIds = new Map<string, number>();
   rows = 0;
@@ -142,8 +144,12 @@ export class RangeTable {
     sortBy(this.v6s, [this.v6e, this.v6v, this.v6o]);
     this.s4 = Uint32Array.from(this.v4s);
     this.e4 = Uint32Array.from(this.v4e);
+    this.val4 = Uint32Array.from(this.v4v);
+    this.org4 = Int32Array.from(this.v4o);
     this.v4s = [];
     this.v4e = [];
+    this.v4v = [];
+    this.v4o = [];
     return this;
   }
 
@@ -174,7 +180,7 @@ export class RangeTable {
     const n4 = ipv4ToNumber(ip);
     if (n4 !== undefined) {
       const i = this.find4(n4);
-      return i >= 0 ? { value: this.v4v[i]!, org: this.v4o[i]! } : undefined;
+      return i >= 0 ? { value: this.val4[i]!, org: this.org4[i]! } : undefined;
     }
     const n6 = ipv6ToBigInt(ip);
     if (n6 === undefined) return undefined;

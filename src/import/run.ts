@@ -86,10 +86,10 @@ export async function importFile(o: ImportOptions): Promise<ImportSummary> {
     seconds: 0,
     reimport: existing !== undefined,
   };
-  const batchSize = o.batchSize ?? 4000;
-  // Bulk-load settings for this connection only: a larger page cache, and WAL checkpoints every ~64 MB instead of
+  const batchSize = o.batchSize ?? 2000;
+  // Bulk-load settings for this connection only: a larger page cache (32 MB), and WAL checkpoints every ~64 MB instead of
   // every 4 MB (each checkpoint rewrites pages into the main file). Memory stays well under the 500 MB goal.
-  o.store.db.pragma("cache_size = -65536");
+  o.store.db.pragma("cache_size = -32768");
   o.store.db.pragma("wal_autocheckpoint = 16384");
   const now = new Date().toISOString();
   const parser = recordParser({ format: o.format, defaultObservedAt: `${o.date}T00:00:00.000Z` });
