@@ -49,7 +49,7 @@ export function trendLineSpec(t: Trend, cves: string[]): TopLevelSpec {
     encoding: {
       x: { field: "date", type: "temporal", title: "snapshot date", axis: { format: "%Y-%m-%d", labelAngle: -30 } },
       y: { field: "servers", type: "quantitative", title: "servers" },
-      color: { field: "series", type: "nominal", title: null },
+      color: { field: "series", type: "nominal", title: null, legend: { labelLimit: 360 } },
     },
     config,
   } as TopLevelSpec;
