@@ -21,6 +21,14 @@ interface Common {
   json?: boolean;
   csv?: boolean;
   chart?: string;
+  top?: string;
+}
+
+/** Groups shown in the terminal table (JSON and CSV always hold every group). */
+function topOf(o: Common): number {
+  const n = Number(o.top ?? 30);
+  if (!Number.isInteger(n) || n < 1) throw new UsageError(`--top ${o.top}: a positive whole number`);
+  return n;
 }
 
 const CVE_ID = /^CVE-\d{4}-\d{4,7}$/;
@@ -62,7 +70,8 @@ function printCensus(c: Census, o: Common, labels: Map<number, string>): void {
     process.stdout.write(JSON.stringify({ snapshot: c.snapshot, by: c.by, groups: c.groups }) + "\n");
     return;
   }
-  const rows = c.groups.flatMap((g) =>
+  const shown = o.csv ? c.groups : c.groups.slice(0, topOf(o));
+  const rows = shown.flatMap((g) =>
     Object.entries(g.cves).map(([id, v], i) => ({ g, first: i === 0, id, v })),
   );
   if (o.csv) {
@@ -85,7 +94,8 @@ function printCensus(c: Census, o: Common, labels: Map<number, string>): void {
         { header: "PATCHED", value: (r) => cell(r.v.patched, r.g.exposed) },
         { header: "UNKNOWN", value: (r) => cell(r.v.unknown, r.g.exposed) },
       ]) +
-      "\n",
+      "\n" +
+      (shown.length < c.groups.length ? `(${shown.length} of ${c.groups.length} groups shown, most exposed first: --top N for more, --csv or --json for all)\n` : ""),
   );
 }
 
@@ -94,7 +104,8 @@ function printDiff(d: CensusDiff, o: Common): void {
     process.stdout.write(JSON.stringify(d) + "\n");
     return;
   }
-  const rows = d.groups.flatMap((g) => {
+  const groups = o.csv ? d.groups : d.groups.slice(0, topOf(o));
+  const rows = groups.flatMap((g) => {
     const cves = Object.entries(g.cves);
     return cves.length === 0 ? [{ g, first: true, id: "-", v: { newlyPatched: 0, newlyVulnerable: 0 } }] : cves.map(([id, v], i) => ({ g, first: i === 0, id, v }));
   });
@@ -117,7 +128,8 @@ function printDiff(d: CensusDiff, o: Common): void {
         { header: "NEWLY PATCHED", value: (r) => String(r.v.newlyPatched) },
         { header: "NEWLY VULNERABLE", value: (r) => String(r.v.newlyVulnerable) },
       ]) +
-      "\n",
+      "\n" +
+      (groups.length < d.groups.length ? `(${groups.length} of ${d.groups.length} groups shown: --top N for more, --csv or --json for all)\n` : ""),
   );
 }
 
@@ -170,6 +182,7 @@ export function registerCensus(program: Command): void {
     .option("--cve <id>", "only this CVE")
     .option("--json", 'one JSON object {"snapshot","by","groups":[{"key","exposed","cves":{…}}]}')
     .option("--csv", "CSV, one line per group and CVE")
+    .option("--top <n>", "groups shown in the table (default 30)")
     .option("--chart <file>", "also draw stacked bars per group to an .svg or .png file");
   addDbOption(census).action(async (o: Common & { snapshot?: string; by: CensusBy }) => {
     const f = checkCommon(o);
@@ -179,7 +192,7 @@ export function registerCensus(program: Command): void {
       const all = buildCensus(snapshot, o.by, rows);
       requireCve(Object.keys(totalOf(all).cves), f.cve);
       const c = f.cve !== undefined ? buildCensus(snapshot, o.by, rows, f.cve) : all;
-      printCensus(c, { ...o, ...f }, o.by === "asn" ? asnNames(store, snapshot) : new Map());
+      printCensus(c, { ...o, ...f }, o.by === "asn" && !o.json && !o.csv ? asnNames(store, snapshot) : new Map());
       if (o.chart) {
         const cve = f.cve ?? headlineCve(all) ?? "none";
         const { renderPicture, censusBarSpec } = await pictures();
@@ -198,7 +211,8 @@ export function registerCensus(program: Command): void {
     .option("--country <CC>", "only servers in this country")
     .option("--cve <id>", "only this CVE")
     .option("--json", 'one JSON object {"from","to","by","groups":[{"key","before","after","appeared","disappeared","cves":{…}}]}')
-    .option("--csv", "CSV");
+    .option("--csv", "CSV")
+    .option("--top <n>", "groups shown in the table (default 30)");
   addDbOption(diff).action(async (from: string, to: string, _local: unknown, cmd: Command) => {
     const o = cmd.optsWithGlobals<Common & { by: CensusBy }>();
     const f = checkCommon(o);
