@@ -10,6 +10,7 @@ import { threePartPrefix } from "../knowledge/buildNumber.js";
 import { DEFAULT_PROBE_CONTEXT, probeTarget, type ProbeContext } from "../observe/probes/probeHost.js";
 import type { HttpLimits } from "../observe/http/hostClient.js";
 import type { Observation } from "../observe/observation.js";
+import type { GeoLookup } from "../enrich/geo.js";
 import { rateLimiter } from "../observe/rateLimiter.js";
 import { countTargets, Exclusions, expandTargets, parseTarget, TargetError, type TargetSpec } from "../observe/targets.js";
 import type { HostRecord, Store, TargetKey } from "../store/store.js";
@@ -37,6 +38,8 @@ export interface ScanProgress {
 }
 
 export interface ScanCallbacks {
+  /** Country/ASN of each address (offline databases); none when absent. */
+  geo?: GeoLookup;
   /** Called with each batch of stored hosts (responding host:port only), in the order they were stored. */
   onHosts?: (hosts: readonly HostRecord[]) => void;
   onProgress?: (p: ScanProgress) => void;
@@ -142,7 +145,7 @@ async function runScan(store: Store, explainer: BuildExplainer, id: string, sett
       seen.add(key);
       const observation = await withDeadline(probeTarget({ ip, port, hostname }, ctx), settings.hostTimeoutMs, ip, port, hostname);
       if (observation.responded) {
-        const record = assessObservation(explainer, id, observation);
+        const record = assessObservation(explainer, id, observation, callbacks.geo?.lookup(ip));
         pendingHosts.push(record);
         progress.responded++;
         if (record.isExchange) progress.exchange++;

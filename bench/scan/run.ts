@@ -1,0 +1,211 @@
+/**
+ * Bench (issue 3): scan an emulated fleet with Vigie and with nmap (stock http-headers,http-title,ssl-cert
+ * scripts) in one run; print hosts/s, CPU seconds, peak RSS and identification against the ground truth, side by
+ * side. Then Vigie alone on a 4x larger fleet to show peak RSS stays flat.
+ *
+ *   npm run build && node dist/bench/scan/run.js [--hosts 5000] [--large 20000] [--no-nmap] [--concurrency 500]
+ *
+ * Traffic goes only to 127.50.0.0/16 (the emulator). nmap is installed from Debian if missing.
+ */
+import { execFileSync, spawn, spawnSync } from "node:child_process";
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { parseArgs } from "node:util";
+
+const { values } = parseArgs({
+  options: {
+    hosts: { type: "string", default: "5000" },
+    large: { type: "string", default: "20000" },
+    "no-nmap": { type: "boolean", default: false },
+    concurrency: { type: "string", default: "500" },
+    seed: { type: "string", default: "42" },
+  },
+});
+const ROOT = path.resolve(path.dirname(new URL(import.meta.url).pathname), "../../..");
+const CLI = path.join(ROOT, "dist/src/cli/main.js");
+const EMULATOR = path.join(ROOT, "dist/emulator/main.js");
+const BASE = "127.50.0.1";
+const work = mkdtempSync(path.join(tmpdir(), "vigie-bench-scan-"));
+
+interface Truth {
+  ip: string;
+  ports: number[];
+  kind: string;
+  build: string | null;
+  knowableBuild: string | null;
+  knowablePrecision: "exact" | "cu" | "major" | "none";
+}
+
+interface Measured {
+  tool: string;
+  hosts: number;
+  seconds: number;
+  cpu: number;
+  rssMb: number;
+  exchangeFound: number;
+  exact: number;
+  cu: number;
+  wrong: number;
+  falseExchange: number;
+}
+
+function intToIp(n: number): string {
+  return `${(n >>> 24) & 255}.${(n >>> 16) & 255}.${(n >>> 8) & 255}.${n & 255}`;
+}
+function ipToInt(ip: string): number {
+  return ip.split(".").reduce((a, p) => a * 256 + Number(p), 0);
+}
+
+/**
+ * Start the fleet, sharded over several emulator processes: each listener is a file descriptor and a process
+ * may hold at most `ulimit -n` of them (20,000 in this sandbox), so 20,000 hosts x 2 ports needs three.
+ */
+async function startEmulator(hosts: number): Promise<{ truth: Truth[]; stop: () => void }> {
+  const perProcess = 7000;
+  const children: ReturnType<typeof spawn>[] = [];
+  const truth: Truth[] = [];
+  for (let start = 0, shard = 0; start < hosts; start += perProcess, shard++) {
+    const count = Math.min(perProcess, hosts - start);
+    const base = intToIp(ipToInt(BASE) + start);
+    const truthFile = path.join(work, `truth-${hosts}-${shard}.jsonl`);
+    const child = spawn("node", [EMULATOR, "--hosts", String(count), "--seed", String(Number(values.seed) + shard), "--base", base, "--truth", truthFile], {
+      stdio: ["ignore", "pipe", "inherit"],
+    });
+    children.push(child);
+    await new Promise<void>((resolve, reject) => {
+      let out = "";
+      child.stdout!.on("data", (d: Buffer) => {
+        out += d.toString();
+        if (out.includes("truth in")) resolve();
+      });
+      child.on("exit", (code) => reject(new Error(`emulator exited with ${code}: ${out}`)));
+    });
+    truth.push(...readFileSync(truthFile, "utf8").trim().split("\n").map((l) => JSON.parse(l) as Truth));
+  }
+  return { truth, stop: () => children.forEach((c) => c.kill("SIGTERM")) };
+}
+
+/** Run a command under GNU time; returns wall seconds, CPU seconds and peak RSS (MB). */
+function timed(cmd: string): { seconds: number; cpu: number; rssMb: number } {
+  const timeFile = path.join(work, "time.txt");
+  const r = spawnSync("bash", ["-c", `/usr/bin/time -o ${timeFile} -f "%e %U %S %M" ${cmd}`], { stdio: ["ignore", "ignore", "inherit"] });
+  if (r.status !== 0) throw new Error(`failed (${r.status}): ${cmd}`);
+  const [e, u, s, m] = readFileSync(timeFile, "utf8").trim().split(/\s+/).map(Number);
+  return { seconds: e!, cpu: u! + s!, rssMb: m! / 1024 };
+}
+
+const rank = (p: string): number => ({ exact: 3, cu: 2, major: 1 })[p] ?? 0;
+
+function scoreVigie(truth: Truth[], outFile: string): Pick<Measured, "exchangeFound" | "exact" | "cu" | "wrong" | "falseExchange"> {
+  const best = new Map<string, { build: string | null; precision: string }>();
+  for (const line of readFileSync(outFile, "utf8").split("\n")) {
+    if (!line) continue;
+    const r = JSON.parse(line) as { ip: string; product: string | null; build: string | null; precision: string };
+    if (r.product === null) continue;
+    const prev = best.get(r.ip);
+    if (!prev || rank(r.precision) > rank(prev.precision)) best.set(r.ip, { build: r.build, precision: r.precision });
+  }
+  return score(truth, best);
+}
+
+/** nmap has no fingerprint of its own for Exchange: what its stock scripts show is read generously. */
+function scoreNmap(truth: Truth[], xmlFile: string): Pick<Measured, "exchangeFound" | "exact" | "cu" | "wrong" | "falseExchange"> {
+  const xml = readFileSync(xmlFile, "utf8");
+  const best = new Map<string, { build: string | null; precision: string }>();
+  for (const host of xml.split("<host ").slice(1)) {
+    const ip = /<address addr="([^"]+)"/.exec(host)?.[1];
+    if (!ip) continue;
+    const text = host.replace(/&#xa;/g, "\n");
+    const exchange = /X-OWA-Version|X-FEServer|X-BEServer|Outlook Web App|\/owa\/auth\//i.test(text);
+    if (!exchange) continue;
+    const owa = /X-OWA-Version: (\d+\.\d+\.\d+\.\d+)/i.exec(text)?.[1];
+    const path3 = /\/owa\/(?:auth\/)?(\d+\.\d+\.\d+(?:\.\d+)?)\//i.exec(text)?.[1];
+    const build = owa ?? path3 ?? null;
+    best.set(ip, { build, precision: build === null ? "unknown" : build.split(".").length === 4 ? "exact" : "cu" });
+  }
+  return score(truth, best);
+}
+
+function score(truth: Truth[], best: Map<string, { build: string | null; precision: string }>) {
+  let exchangeFound = 0;
+  let exact = 0;
+  let cu = 0;
+  let wrong = 0;
+  let falseExchange = 0;
+  for (const t of truth) {
+    const b = best.get(t.ip);
+    if (t.kind !== "exchange") {
+      if (b) falseExchange++;
+      continue;
+    }
+    if (!b) continue;
+    exchangeFound++;
+    if (b.build === null) continue;
+    const ok = t.build !== null && (t.build === b.build || t.build.startsWith(`${b.build}.`));
+    if (!ok) wrong++;
+    else if (b.precision === "exact") exact++;
+    else cu++;
+  }
+  return { exchangeFound, exact, cu, wrong, falseExchange };
+}
+
+function ensureNmap(): boolean {
+  if (existsSync("/usr/bin/nmap")) return true;
+  console.error("installing nmap from Debian…");
+  const r = spawnSync("bash", ["-c", "apt-get update -qq && apt-get install -y -qq nmap"], { stdio: "inherit" });
+  return r.status === 0;
+}
+
+async function runFleet(hosts: number, withNmap: boolean): Promise<Measured[]> {
+  const out: Measured[] = [];
+  const { truth, stop } = await startEmulator(hosts);
+  try {
+    const last = intToIp(ipToInt(BASE) + hosts - 1);
+    const targets = path.join(work, `targets-${hosts}.txt`);
+    writeFileSync(targets, truth.map((t) => t.ip).join("\n") + "\n");
+    const db = path.join(work, `bench-${hosts}.db`);
+    const jsonOut = path.join(work, `vigie-${hosts}.jsonl`);
+    const v = timed(`node ${CLI} scan ${BASE}-${last} --db ${db} --json --no-progress --concurrency ${values.concurrency} > ${jsonOut}`);
+    out.push({ tool: "vigie scan", hosts, ...v, ...scoreVigie(truth, jsonOut) });
+    if (withNmap) {
+      const xml = path.join(work, `nmap-${hosts}.xml`);
+      const n = timed(`nmap -n -Pn -p 443,80 --script http-headers,http-title,ssl-cert -T4 -iL ${targets} -oX ${xml} > /dev/null`);
+      out.push({ tool: "nmap -T4 (http-headers,http-title,ssl-cert)", hosts, ...n, ...scoreNmap(truth, xml) });
+    }
+    const exchangeTotal = truth.filter((t) => t.kind === "exchange").length;
+    const exactKnowable = truth.filter((t) => t.kind === "exchange" && t.knowablePrecision === "exact").length;
+    console.log(`fleet ${hosts}: ${exchangeTotal} Exchange servers (${exactKnowable} whose exact build is knowable), ${hosts - exchangeTotal} others`);
+  } finally {
+    stop();
+    await new Promise((r) => setTimeout(r, 1000));
+  }
+  return out;
+}
+
+const hosts = Number(values.hosts);
+const large = Number(values.large);
+const withNmap = !values["no-nmap"] && ensureNmap();
+const rows = [...(await runFleet(hosts, withNmap)), ...(large > 0 ? await runFleet(large, false) : [])];
+const header = ["tool", "hosts", "seconds", "hosts/s", "CPU s", "peak RSS MB", "Exchange found", "exact", "CU only", "wrong build", "non-Exchange called Exchange"];
+const table = rows.map((r) => [
+  r.tool,
+  String(r.hosts),
+  r.seconds.toFixed(1),
+  (r.hosts / r.seconds).toFixed(0),
+  r.cpu.toFixed(1),
+  r.rssMb.toFixed(0),
+  String(r.exchangeFound),
+  String(r.exact),
+  String(r.cu),
+  String(r.wrong),
+  String(r.falseExchange),
+]);
+const widths = header.map((h, i) => Math.max(h.length, ...table.map((row) => row[i]!.length)));
+console.log([header, ...table].map((row) => row.map((c, i) => c.padEnd(widths[i]!)).join("  ")).join("\n"));
+const vig = rows.find((r) => r.tool === "vigie scan" && r.hosts === hosts);
+const nm = rows.find((r) => r.tool.startsWith("nmap"));
+if (vig && nm) console.log(`ratio: Vigie ${((vig.hosts / vig.seconds) / (nm.hosts / nm.seconds)).toFixed(1)}x nmap's hosts/s (goal >= 5x)`);
+const big = rows.find((r) => r.tool === "vigie scan" && r.hosts === large);
+if (vig && big) console.log(`peak RSS: ${vig.rssMb.toFixed(0)} MB at ${hosts} hosts vs ${big.rssMb.toFixed(0)} MB at ${large} hosts (goal: flat)`);
+console.log(`work files in ${work}; nmap ${withNmap ? execFileSync("nmap", ["--version"]).toString().split("\n")[0] : "not run"}`);
