@@ -5,6 +5,20 @@
  */
 import { parseArgs } from "node:util";
 import { startFleet, writeTruth } from "./fleet.js";
+import { DEFAULT_MIX, type MixKey } from "./hosts.js";
+
+/** "--mix hostile=0,lookalike=2": weights of host kinds (see DEFAULT_MIX in hosts.ts). */
+function parseMix(text: string): Partial<Record<MixKey, number>> {
+  const mix: Partial<Record<MixKey, number>> = {};
+  for (const part of text.split(",")) {
+    const [key, value] = part.split("=");
+    if (!key || !(key in DEFAULT_MIX) || value === undefined || !(Number(value) >= 0)) {
+      throw new Error(`--mix: "${part}" is not <kind>=<weight> with kind one of ${Object.keys(DEFAULT_MIX).join(", ")}`);
+    }
+    mix[key as MixKey] = Number(value);
+  }
+  return mix;
+}
 
 async function main(): Promise<void> {
   const { values } = parseArgs({
@@ -16,12 +30,13 @@ async function main(): Promise<void> {
       smtp: { type: "boolean", default: false },
       ports: { type: "string" },
       "slow-delay-ms": { type: "string" },
+      mix: { type: "string" },
       help: { type: "boolean", short: "h", default: false },
     },
     strict: true,
   });
   if (values.help) {
-    console.log("usage: emulator --hosts N [--seed N] [--base 127.20.0.1] [--truth file.jsonl] [--smtp] [--ports 443,80] [--slow-delay-ms 2000]");
+    console.log("usage: emulator --hosts N [--seed N] [--base 127.20.0.1] [--truth file.jsonl] [--smtp] [--ports 443,80] [--slow-delay-ms 2000] [--mix hostile=0,web=14]");
     return;
   }
   const hosts = Number.parseInt(values.hosts, 10);
@@ -33,6 +48,7 @@ async function main(): Promise<void> {
     smtp: values.smtp,
     ports: values.ports ? values.ports.split(",").map((p) => Number.parseInt(p, 10)) : undefined,
     slowDelayMs: values["slow-delay-ms"] ? Number.parseInt(values["slow-delay-ms"], 10) : undefined,
+    mix: values.mix ? parseMix(values.mix) : undefined,
   });
   if (values.truth) await writeTruth(fleet.hosts, values.truth);
   const counts: Record<string, number> = {};

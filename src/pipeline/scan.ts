@@ -39,7 +39,7 @@ export interface ScanProgress {
 
 export interface ScanCallbacks {
   /** Country/ASN of each address (offline databases); none when absent. */
-  geo?: GeoLookup;
+  geo?: Pick<GeoLookup, "lookup">;
   /** Called with each batch of stored hosts (responding host:port only), in the order they were stored. */
   onHosts?: (hosts: readonly HostRecord[]) => void;
   onProgress?: (p: ScanProgress) => void;

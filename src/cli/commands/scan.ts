@@ -10,6 +10,7 @@ import { CVE_STATUSES } from "../../assess/types.js";
 import { DEFAULT_LIMITS } from "../../observe/http/hostClient.js";
 import { targetLines } from "../../observe/targets.js";
 import { openGeo } from "../../enrich/load.js";
+import { lazyPublicGeo } from "../../enrich/publicAddress.js";
 import { assessObservation } from "../../pipeline/assessObservation.js";
 import { resumeScan, ScanSetupError, startScan, type ScanProgress, type ScanSettings } from "../../pipeline/scan.js";
 import type { HostRecord } from "../../store/store.js";
@@ -117,7 +118,7 @@ export function registerScan(program: Command): void {
     if (format === "csv") process.stdout.write(`${HOST_CSV_HEADER}\n`);
     const callbacks = {
       signal: controller.signal,
-      geo: openGeo(),
+      geo: lazyPublicGeo(() => openGeo()),
       onHosts: (hosts: readonly HostRecord[]) => {
         if (format === "json") process.stdout.write(hosts.map((h) => `${hostJsonLine(h)}\n`).join(""));
         else if (format === "csv") process.stdout.write(hosts.map((h) => `${hostCsv(h)}\n`).join(""));

@@ -3,7 +3,7 @@
  * handshake, and hard limits on everything the server controls: connect time, time to headers, total time per
  * request, header size, body bytes (read and decompressed). A hostile server costs at most those limits.
  */
-import { type PeerCertificate, type TLSSocket } from "node:tls";
+import { createSecureContext, type PeerCertificate, type SecureContext, type TLSSocket } from "node:tls";
 import zlib from "node:zlib";
 import { buildConnector, Client } from "undici";
 import { bounded, type Certificate } from "../observation.js";
@@ -98,6 +98,14 @@ function decode(raw: Buffer, encoding: string | undefined, max: number): { text:
   }
 }
 
+/**
+ * One TLS context for every connection: building one per connection re-reads the CA store each time, which was
+ * the largest single CPU cost of a scan. Certificates are not verified (we fingerprint, we do not trust), so the
+ * context carries no per-host state.
+ */
+let sharedContext: SecureContext | undefined;
+const tlsContext = (): SecureContext => (sharedContext ??= createSecureContext({}));
+
 export interface HostTarget {
   ip: string;
   port: number;
@@ -120,6 +128,7 @@ export class HostClient {
     const origin = `${target.tls ? "https" : "http"}://${host}:${target.port}`;
     const base = buildConnector({
       rejectUnauthorized: false,
+      secureContext: tlsContext(),
       timeout: limits.connectTimeoutMs,
       maxCachedSessions: 0,
       ...(target.hostname ? { servername: target.hostname } : {}),

@@ -2,11 +2,11 @@
  * The probe plan for one host:port. Fingerprinting only: every request is a GET a browser or Outlook could
  * send, nothing is changed on the server. Cheapest first, and it stops as soon as the build is exact.
  *
- *   HTTP(S):  /owa/ -> /EWS/Exchange.asmx (anonymous NTLM NEGOTIATE) -> [not Exchange: / for the title, stop]
- *             -> /owa/service and the autodiscover 401 (X-OWA-Version on 2013+) -> the OWA logon page
- *             (build in resource paths) -> the ECP export-tool manifest (4-part build) -> /ecp/<candidate>/exporttool/
- *             for the candidates of a 3-part build (the installed build answers 200) -> [--active-checks] the
- *             CVE-2021-26855 defender check.
+ *   HTTP(S):  the OWA logon page (markers, headers, build in resource paths) -> /EWS/Exchange.asmx (anonymous
+ *             NTLM NEGOTIATE: names, Windows version) -> [not Exchange: / for the title, stop] -> /owa/service
+ *             (X-OWA-Version on 2013+) -> the ECP export-tool manifest (4-part build) -> the autodiscover 401
+ *             (X-OWA-Version) -> /ecp/<candidate>/exporttool/ for the candidates of a 3-part build (the installed
+ *             build answers 200) -> [--active-checks] the CVE-2021-26855 defender check.
  *   SMTP:     banner and EHLO.
  * Sources for the paths and headers: see src/identify/httpEvidence.ts and emulator/README.md.
  */
@@ -122,24 +122,25 @@ async function probeHttpTarget(target: ProbeTarget, ctx: ProbeContext): Promise<
     }
   };
   try {
-    const owa = await get("owa", "/owa/");
-    if (!owa) return obs; // refused, TLS failure, tarpit, garbage: nothing more to learn here
+    // The logon page answers for every Exchange version: OWA markers, Exchange headers and the build in its
+    // resource paths (4 parts on 2010, 3 on 2013+), all in one request.
+    const logon = await get("logon-page", "/owa/auth/logon.aspx?url=%2fowa%2f&reason=0");
+    if (!logon) return obs; // refused, TLS failure, tarpit, garbage: nothing more to learn here
     const ews = await get("ews", "/EWS/Exchange.asmx", { authorization: `NTLM ${negotiateMessage()}` });
     if (ews) readNtlm(obs, ews);
     if (!obs.evidence.some((e) => EXCHANGE_SIGNALS.has(e.kind))) {
-      if (owa.status !== 200 || obs.title === undefined) await get("root", "/");
+      // Not Exchange (or Exchange's "Require SSL" 403 on plain HTTP, which shows nothing more): the title of /.
+      const requireSsl = !tls && logon.status === 403 && ews?.status === 403;
+      if (!requireSsl) await get("root", "/");
       return obs;
     }
-    if (!has("owa-version-header", 4)) await get("owa-service", "/owa/service");
-    if (!has("owa-version-header", 4)) {
-      await get("autodiscover", "/autodiscover/autodiscover.json/v1.0/vigie@example.invalid?Protocol=Autodiscoverv1");
-    }
-    if (!exact() && !has("logon-page-build")) {
-      await get("logon-page", "/owa/auth/logon.aspx?url=%2fowa%2f&reason=0");
-    }
+    if (!exact() && !has("owa-version-header", 4)) await get("owa-service", "/owa/service");
     let exportToolStatus: number | undefined;
     if (!exact()) {
       exportToolStatus = (await get("exporttool", "/ecp/Current/exporttool/microsoft.exchange.ediscovery.exporttool.application"))?.status;
+    }
+    if (!exact() && !has("owa-version-header", 4)) {
+      await get("autodiscover", "/autodiscover/autodiscover.json/v1.0/vigie@example.invalid?Protocol=Autodiscoverv1");
     }
     if (!exact() && exportToolStatus !== 403) await pinCandidate(obs, ctx, get);
     if (ctx.activeChecks) await checkCve202126855(obs, client);
