@@ -6,7 +6,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startFleet, type Fleet } from "../../emulator/fleet.js";
 import { BuildExplainer } from "../../src/assess/explainBuild.js";
 import { loadKnowledgeBase } from "../../src/knowledge/load.js";
-import { startScan, type ScanSettings } from "../../src/pipeline/scan.js";
+import { startScan } from "../../src/pipeline/scan.js";
+import { FAST } from "../helpers/scanSettings.js";
 import { SqliteStore } from "../../src/store/sqliteStore.js";
 import type { HostRecord } from "../../src/store/store.js";
 
@@ -18,15 +19,6 @@ let store: SqliteStore;
 let records: HostRecord[];
 let seconds: number;
 
-export const FAST: ScanSettings = {
-  ports: [443, 80],
-  concurrency: 64,
-  rate: 0,
-  activeChecks: true,
-  exclude: [],
-  hostTimeoutMs: 8000,
-  limits: { connectTimeoutMs: 1000, readTimeoutMs: 1000, requestTimeoutMs: 2000, maxHeaderBytes: 32 * 1024, maxBodyBytes: 256 * 1024 },
-};
 
 function lastIp(base: string, n: number): string {
   const p = base.split(".").map(Number);
