@@ -87,10 +87,21 @@ export interface CensusCountRow {
 
 export interface CensusFilter {
   country?: string;
+  /**
+   * An extra condition on the census_hosts alias given (columns ip, asn, country…), e.g. `vigie serve` keeping a
+   * user to their constituency. Its SQL must use only the alias and bound parameters.
+   */
+  extra?: (alias: string) => { sql: string; params: unknown[] };
 }
 
 function filterSql(f: CensusFilter, t: string): { sql: string; params: unknown[] } {
-  return f.country !== undefined ? { sql: ` AND ${t}.country = ?`, params: [f.country] } : { sql: "", params: [] };
+  const out = f.country !== undefined ? { sql: ` AND ${t}.country = ?`, params: [f.country] as unknown[] } : { sql: "", params: [] as unknown[] };
+  if (f.extra) {
+    const x = f.extra(t);
+    out.sql += ` AND (${x.sql})`;
+    out.params.push(...x.params);
+  }
+  return out;
 }
 
 /** Servers per (group, status key) in one snapshot. */

@@ -7,7 +7,10 @@ import { registerImport } from "./import.js";
 import { registerKb } from "./kb.js";
 import { registerReport } from "./report.js";
 import { registerScan } from "./scan.js";
+import { registerServe } from "./serve.js";
+import { registerToken } from "./token.js";
 import { registerTriage } from "./triage.js";
+import { registerUser } from "./user.js";
 
 export function registerCommands(program: Command): void {
   // command groups are registered below
@@ -19,4 +22,7 @@ export function registerCommands(program: Command): void {
   registerScan(program);
   registerDemo(program);
   registerTriage(program);
+  registerServe(program);
+  registerUser(program);
+  registerToken(program);
 }

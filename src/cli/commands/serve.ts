@@ -1,0 +1,47 @@
+/** `vigie serve`: the API and the dashboard over the store, on 127.0.0.1 by default. Nothing is open without an account. */
+import type { Command } from "commander";
+import { countUsers } from "../../store/auth.js";
+import { startServer } from "../../serve/app.js";
+import { UsageError } from "../errors.js";
+import { openKnowledgeBase } from "./kb.js";
+import { addDbOption, DEFAULT_DB, openStore } from "../storeOption.js";
+
+export function registerServe(program: Command): void {
+  addDbOption(
+    program
+      .command("serve")
+      .description("serve the API (/api, documented at /api/openapi.json) and the dashboard; every user needs an account")
+      .option("--port <n>", "TCP port", "8080")
+      .option("--host <address>", "address to listen on", "127.0.0.1")
+      .option("--max-upload-mb <n>", "largest triage bundle accepted, in MB", "100")
+      .option("--secure-cookies", "mark session cookies Secure (when a TLS proxy serves the dashboard)")
+      .option("--kb-dir <dir>", "folder of imported knowledge-base updates"),
+  ).action(async (o: { port: string; host: string; maxUploadMb: string; secureCookies?: boolean; kbDir?: string; db?: string }) => {
+    const port = Number(o.port);
+    if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError(`--port ${o.port}: 0-65535`);
+    const mb = Number(o.maxUploadMb);
+    if (!Number.isFinite(mb) || mb <= 0 || mb > 4096) throw new UsageError(`--max-upload-mb ${o.maxUploadMb}: 1-4096`);
+    const kb = openKnowledgeBase(o.kbDir !== undefined ? { kbDir: o.kbDir } : {});
+    const store = openStore(o.db);
+    let running;
+    try {
+      running = await startServer({ store, kb, host: o.host, port, maxUploadBytes: Math.floor(mb * 1024 * 1024), secureCookies: o.secureCookies === true });
+    } catch (err) {
+      await store.close();
+      throw new UsageError(`cannot listen on ${o.host}:${port}: ${(err as Error).message}`);
+    }
+    process.stdout.write(`vigie serve: ${running.url}/ (store ${store.file})\n`);
+    if (countUsers(store) === 0) {
+      const db = o.db && o.db !== DEFAULT_DB ? ` --db ${o.db}` : "";
+      process.stdout.write(
+        `No account yet, so nothing is open. Create the first admin, then log in:\n  vigie user add <name> --role admin${db}\n` +
+          `API tokens: vigie token create --user <name>${db}\n`,
+      );
+    }
+    const stop = (): void => {
+      void running.close().then(() => store.close());
+    };
+    process.once("SIGINT", stop);
+    process.once("SIGTERM", stop);
+  });
+}

@@ -1,0 +1,97 @@
+/** Small HTTP helpers for `vigie serve` on node:http: errors, JSON answers, bounded bodies, security headers. */
+import type { IncomingMessage, ServerResponse } from "node:http";
+import type { z } from "zod";
+
+export class HttpError extends Error {
+  constructor(
+    readonly status: number,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/** Strict: only our own scripts, styles and images; nothing inline, no framing, no plugins. */
+export const CSP = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self'; connect-src 'self'; font-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
+
+export function securityHeaders(res: ServerResponse): void {
+  res.setHeader("Content-Security-Policy", CSP);
+  res.setHeader("X-Content-Type-Options", "nosniff");
+  res.setHeader("X-Frame-Options", "DENY");
+  res.setHeader("Referrer-Policy", "no-referrer");
+  res.setHeader("Cross-Origin-Opener-Policy", "same-origin");
+  res.setHeader("Cross-Origin-Resource-Policy", "same-origin");
+}
+
+export function sendJson(res: ServerResponse, status: number, body: unknown): void {
+  const text = JSON.stringify(body);
+  res.statusCode = status;
+  res.setHeader("Content-Type", "application/json; charset=utf-8");
+  res.setHeader("Cache-Control", "no-store");
+  res.setHeader("Content-Length", Buffer.byteLength(text));
+  res.end(text);
+}
+
+/** JSON already serialised (cached answers). */
+export function sendJsonText(res: ServerResponse, text: string): void {
+  res.statusCode = 200;
+  res.setHeader("Content-Type", "application/json; charset=utf-8");
+  res.setHeader("Cache-Control", "no-store");
+  res.setHeader("Content-Length", Buffer.byteLength(text));
+  res.end(text);
+}
+
+export function sendBytes(res: ServerResponse, type: string, body: Buffer | string, cache = "no-store"): void {
+  res.statusCode = 200;
+  res.setHeader("Content-Type", type);
+  res.setHeader("Cache-Control", cache);
+  res.setHeader("Content-Length", Buffer.byteLength(body));
+  res.end(body);
+}
+
+/** Read a request body, refusing (413) more than `limit` bytes. */
+export async function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
+  const declared = Number(req.headers["content-length"] ?? NaN);
+  if (Number.isFinite(declared) && declared > limit) throw new HttpError(413, `body larger than ${limit} bytes`);
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req as AsyncIterable<Buffer>) {
+    size += chunk.length;
+    if (size > limit) throw new HttpError(413, `body larger than ${limit} bytes`);
+    chunks.push(chunk);
+  }
+  return Buffer.concat(chunks);
+}
+
+export async function readJson<S extends z.ZodTypeAny>(req: IncomingMessage, schema: S, limit = 64 * 1024): Promise<z.output<S>> {
+  const type = req.headers["content-type"] ?? "";
+  if (!type.startsWith("application/json")) throw new HttpError(415, "expected Content-Type: application/json");
+  const body = await readBody(req, limit);
+  let data: unknown;
+  try {
+    data = JSON.parse(body.toString("utf8"));
+  } catch {
+    throw new HttpError(400, "body is not JSON");
+  }
+  const parsed = schema.safeParse(data);
+  if (!parsed.success) throw new HttpError(400, `invalid body: ${parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ").slice(0, 300)}`);
+  return parsed.data as z.output<S>;
+}
+
+/** Query parameters checked with a zod schema (400 with the reason otherwise). */
+export function parseQuery<S extends z.ZodTypeAny>(url: URL, schema: S): z.output<S> {
+  const obj: Record<string, string> = {};
+  for (const [k, v] of url.searchParams) obj[k] = v;
+  const parsed = schema.safeParse(obj);
+  if (!parsed.success) throw new HttpError(400, parsed.error.issues.map((i) => `${i.path.join(".") || "query"}: ${i.message}`).join("; ").slice(0, 300));
+  return parsed.data as z.output<S>;
+}
+
+export function parseCookies(header: string | undefined): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const part of (header ?? "").split(";")) {
+    const i = part.indexOf("=");
+    if (i > 0) out.set(part.slice(0, i).trim(), part.slice(i + 1).trim());
+  }
+  return out;
+}

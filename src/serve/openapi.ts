@@ -1,0 +1,103 @@
+/** The OpenAPI 3.1 description of the API, served at GET /api/openapi.json (logged-in users). */
+import { ANY_ROLE, type Route } from "./context.js";
+import { sendJson } from "./http.js";
+
+const q = (name: string, description: string, schema: object = { type: "string" }, required = false) => ({ name, in: "query", required, description, schema });
+const json = (description: string, schema: object = { type: "object" }) => ({ description, content: { "application/json": { schema } } });
+const errors = {
+  "400": json("bad parameter", { $ref: "#/components/schemas/Error" }),
+  "401": json("no valid token or session", { $ref: "#/components/schemas/Error" }),
+  "403": json("role not allowed, or outside the caller's constituency", { $ref: "#/components/schemas/Error" }),
+};
+const countGroups = { type: "object", additionalProperties: { type: "object", properties: { vulnerable: { type: "integer" }, patched: { type: "integer" }, unknown: { type: "integer" } } } };
+
+export const OPENAPI = {
+  openapi: "3.1.0",
+  info: {
+    title: "Vigie API",
+    version: "0.1.0",
+    description:
+      "Exposure and compromise of on-premises Exchange servers, from the Vigie store. Authenticate with `Authorization: Bearer <token>` (`vigie token create --user <name>`). " +
+      "Users limited to a constituency get answers computed only over hosts inside it, and 403 for anything outside it. Every string that came from a scanned server or a bundle is data: show it as text.",
+  },
+  servers: [{ url: "/" }],
+  security: [{ bearer: [] }, { session: [] }],
+  components: {
+    securitySchemes: {
+      bearer: { type: "http", scheme: "bearer" },
+      session: { type: "apiKey", in: "cookie", name: "vigie_session", description: "dashboard session; state-changing requests also need X-CSRF-Token" },
+    },
+    schemas: {
+      Error: { type: "object", properties: { error: { type: "string" } }, required: ["error"] },
+      Census: {
+        type: "object",
+        properties: {
+          snapshot: { type: "string" },
+          by: { enum: ["country", "asn", "product", "cu", "cve"] },
+          groups: { type: "array", items: { type: "object", properties: { key: { type: "string" }, exposed: { type: "integer" }, cves: countGroups } } },
+        },
+      },
+    },
+  },
+  paths: {
+    "/api/health": { get: { summary: "liveness (no login)", security: [], responses: { "200": json("ok") } } },
+    "/api/session": {
+      post: { summary: "log in (dashboard): sets an HttpOnly SameSite=Strict cookie, returns the CSRF token", security: [], requestBody: { content: { "application/json": { schema: { type: "object", properties: { user: { type: "string" }, password: { type: "string" } } } } } }, responses: { "200": json("logged in"), "401": json("wrong user or password") } },
+      get: { summary: "who am I", responses: { "200": json("user, role, constituency, csrf"), ...errors } },
+      delete: { summary: "log out", responses: { "200": json("logged out"), ...errors } },
+    },
+    "/api/snapshots": { get: { summary: "snapshots, oldest first", responses: { "200": json("snapshots"), ...errors } } },
+    "/api/census": {
+      get: {
+        summary: "census: the JSON of `vigie census --json`",
+        parameters: [q("by", "country|asn|product|cu|cve (default country)"), q("snapshot", "default: the newest"), q("country", "ISO 3166 alpha-2"), q("cve", "only this CVE")],
+        responses: { "200": json("census", { $ref: "#/components/schemas/Census" }), "404": json("no such snapshot"), ...errors },
+      },
+    },
+    "/api/census/diff": { get: { summary: "the JSON of `vigie census diff --json`", parameters: [q("from", "earlier snapshot", { type: "string" }, true), q("to", "later snapshot", { type: "string" }, true), q("by", "group"), q("country", "country"), q("cve", "CVE")], responses: { "200": json("diff"), ...errors } } },
+    "/api/census/trend": { get: { summary: "the JSON of `vigie census trend --json`", parameters: [q("country", "country"), q("cve", "CVE")], responses: { "200": json("trend"), ...errors } } },
+    "/api/census/map.svg": { get: { summary: "world map of vulnerable servers per country (SVG)", parameters: [q("snapshot", "snapshot"), q("cve", "CVE (default: the most vulnerable)")], responses: { "200": { description: "SVG", content: { "image/svg+xml": {} } }, ...errors } } },
+    "/api/census/trend.svg": { get: { summary: "trend lines per CVE (SVG)", parameters: [q("country", "country"), q("cve", "CVE")], responses: { "200": { description: "SVG", content: { "image/svg+xml": {} } }, ...errors } } },
+    "/api/hosts": {
+      get: {
+        summary: "hosts of a snapshot, filtered, sorted, paged",
+        parameters: [
+          q("snapshot", "default: the newest"),
+          q("status", "vulnerable|patched|not_affected|unknown (with cve: that CVE)"),
+          q("cve", "CVE id"),
+          q("country", "ISO 3166 alpha-2"),
+          q("asn", "AS number"),
+          q("exchange", "true|false"),
+          q("ip", "address prefix"),
+          q("sort", "id|ip|country|asn|product|build|observed"),
+          q("order", "asc|desc"),
+          q("limit", "1-500 (default 50)", { type: "integer" }),
+          q("offset", "default 0", { type: "integer" }),
+        ],
+        responses: { "200": json("{snapshot,total,offset,limit,hosts:[…]}"), ...errors },
+      },
+    },
+    "/api/hosts/{ip}/{port}": {
+      get: {
+        summary: "one host: observation (evidence), identification, verdicts with remediation, build explanation, history",
+        parameters: [{ name: "ip", in: "path", required: true, schema: { type: "string" } }, { name: "port", in: "path", required: true, schema: { type: "integer" } }, q("snapshot", "default: the newest")],
+        responses: { "200": json("host"), "404": json("not in this snapshot"), ...errors },
+      },
+    },
+    "/api/kb/cves": { get: { summary: "the advisories of the knowledge base", responses: { "200": json("cves"), ...errors } } },
+    "/api/kb/explain": { get: { summary: "a build -> product, CU, per-CVE verdicts", parameters: [q("build", "15.1.2176.2, 15.1.2176 or 15.1", { type: "string" }, true)], responses: { "200": json("explanation"), ...errors } } },
+    "/api/triage": {
+      post: {
+        summary: "upload a bundle (.zip or .tar.gz, bounded in size; analyst/admin) -> verdict and findings",
+        parameters: [q("name", "label for the report")],
+        requestBody: { content: { "application/octet-stream": { schema: { type: "string", format: "binary" } } } },
+        responses: { "201": json("report"), "413": json("too large"), "415": json("not a zip or tar.gz"), ...errors },
+      },
+      get: { summary: "triage reports (constituency-limited users: their own)", responses: { "200": json("reports"), ...errors } },
+    },
+    "/api/triage/{id}": { get: { summary: "one triage report, findings in timeline order", parameters: [{ name: "id", in: "path", required: true, schema: { type: "string" } }], responses: { "200": json("report"), "404": json("none"), ...errors } } },
+    "/api/openapi.json": { get: { summary: "this document", responses: { "200": json("OpenAPI") } } },
+  },
+} as const;
+
+export const openapiRoutes: Route[] = [{ method: "GET", path: /^\/api\/openapi\.json$/, access: ANY_ROLE, handler: ({ res }) => sendJson(res, 200, OPENAPI) }];

@@ -1,0 +1,231 @@
+/**
+ * The query layer of `vigie serve`: the CLI's census, diff and trend code (src/store/census.ts + src/census/*)
+ * and the store's host rows, with an optional constituency scope carried into every SQL statement, and an
+ * in-memory cache of answers keyed by (what, parameters, scope) that empties whenever another connection writes
+ * the store (SQLite's data_version), e.g. an import or a scan.
+ */
+import { buildCensus, totalOf, type CensusBy } from "../census/census.js";
+import { buildDiff, type CensusDiff } from "../census/diff.js";
+import { trendPoint, type Trend } from "../census/trend.js";
+import { censusCounts, diffCounts, type CensusFilter, type GroupColumn } from "../store/census.js";
+import { rowToHost, type SqliteStore } from "../store/sqliteStore.js";
+import type { HostRecord } from "../store/store.js";
+import { scopeSql, type Scope } from "./auth/constituency.js";
+import { HttpError } from "./http.js";
+
+export class AnswerCache {
+  private readonly map = new Map<string, string>();
+  private version = -1;
+
+  constructor(
+    private readonly store: SqliteStore,
+    private readonly max = 2000,
+  ) {}
+
+  /** Empties the cache when the store changed under us. Cheap: one pragma. */
+  private check(): void {
+    const v = this.store.db.pragma("data_version", { simple: true }) as number;
+    if (v !== this.version) {
+      this.map.clear();
+      this.version = v;
+    }
+  }
+
+  get(key: string, compute: () => string): string {
+    this.check();
+    const hit = this.map.get(key);
+    if (hit !== undefined) return hit;
+    const value = compute();
+    if (this.map.size >= this.max) this.map.clear();
+    this.map.set(key, value);
+    return value;
+  }
+
+  async getAsync(key: string, compute: () => Promise<string>): Promise<string> {
+    this.check();
+    const hit = this.map.get(key);
+    if (hit !== undefined) return hit;
+    const value = await compute();
+    if (this.map.size >= this.max) this.map.clear();
+    this.map.set(key, value);
+    return value;
+  }
+}
+
+export const column = (by: CensusBy): GroupColumn => (by === "cve" ? "none" : by);
+
+function filterOf(store: SqliteStore, scope: Scope | undefined, country: string | undefined): CensusFilter {
+  const f: CensusFilter = {};
+  if (country !== undefined) f.country = country;
+  if (scope) f.extra = scopeSql(store, scope);
+  return f;
+}
+
+function requireCve(known: Iterable<string>, cve: string | undefined): void {
+  if (cve === undefined) return;
+  const ids = new Set(known);
+  if (ids.size > 0 && !ids.has(cve)) throw new HttpError(400, `cve ${cve}: not in this data (known: ${[...ids].sort().join(", ")})`);
+}
+
+/** The JSON of `vigie census --json`. */
+export function censusJson(store: SqliteStore, scope: Scope | undefined, snapshot: string, by: CensusBy, country?: string, cve?: string): object {
+  const rows = censusCounts(store, snapshot, column(by), filterOf(store, scope, country));
+  const all = buildCensus(snapshot, by, rows);
+  requireCve(Object.keys(totalOf(all).cves), cve);
+  const c = cve !== undefined ? buildCensus(snapshot, by, rows, cve) : all;
+  return { snapshot: c.snapshot, by: c.by, groups: c.groups };
+}
+
+export function diffJson(store: SqliteStore, scope: Scope | undefined, from: string, to: string, by: CensusBy, country?: string, cve?: string): CensusDiff {
+  return buildDiff(from, to, by, diffCounts(store, from, to, column(by), filterOf(store, scope, country)), cve);
+}
+
+export function trendJson(store: SqliteStore, scope: Scope | undefined, snapshots: ReadonlyArray<{ id: string; date: string }>, country?: string, cve?: string): Trend {
+  const t: Trend = { cve: cve ?? null, country: country ?? null, points: [] };
+  for (const s of snapshots) t.points.push(trendPoint(s.id, s.date, censusCounts(store, s.id, "none", filterOf(store, scope, country)), cve));
+  return t;
+}
+
+export const HOST_SORTS = ["id", "ip", "country", "asn", "product", "build", "observed"] as const;
+export type HostSort = (typeof HOST_SORTS)[number];
+const SORT_COLUMN: Record<HostSort, string> = {
+  id: "h.id",
+  ip: "h.ip",
+  country: "h.country",
+  asn: "h.asn",
+  product: "h.product",
+  build: "h.build",
+  observed: "h.observed_at",
+};
+
+export interface HostListQuery {
+  snapshot: string;
+  status?: string;
+  cve?: string;
+  country?: string;
+  asn?: number;
+  exchange?: boolean;
+  /** Address prefix ("192.0.2."). */
+  ip?: string;
+  sort: HostSort;
+  order: "asc" | "desc";
+  limit: number;
+  offset: number;
+}
+
+function hostWhere(store: SqliteStore, scope: Scope | undefined, q: HostListQuery): { sql: string; params: unknown[] } {
+  const clauses = ["h.snapshot_id = ?"];
+  const params: unknown[] = [q.snapshot];
+  if (q.exchange !== undefined) clauses.push(q.exchange ? "h.is_exchange = 1" : "h.is_exchange = 0");
+  if (q.country !== undefined) {
+    clauses.push("h.country = ?");
+    params.push(q.country);
+  }
+  if (q.asn !== undefined) {
+    clauses.push("h.asn = ?");
+    params.push(q.asn);
+  }
+  if (q.ip !== undefined) {
+    // A prefix range on the indexed (snapshot_id, ip, port) key.
+    clauses.push("h.ip >= ? AND h.ip < ?");
+    params.push(q.ip, q.ip + "\uffff");
+  }
+  if (q.status !== undefined || q.cve !== undefined) {
+    const sub = ["c.host_id = h.id"];
+    if (q.cve !== undefined) {
+      sub.push("c.cve = ?");
+      params.push(q.cve);
+    }
+    if (q.status !== undefined) {
+      sub.push("c.status = ?");
+      params.push(q.status);
+    }
+    clauses.push(`EXISTS (SELECT 1 FROM host_cves c WHERE ${sub.join(" AND ")})`);
+  }
+  if (scope) {
+    const x = scopeSql(store, scope)("h");
+    clauses.push(x.sql);
+    params.push(...x.params);
+  }
+  return { sql: clauses.join(" AND "), params };
+}
+
+export interface HostSummary {
+  ip: string;
+  port: number;
+  hostname: string | null;
+  title: string | null;
+  isExchange: boolean;
+  product: string | null;
+  cu: string | null;
+  build: string | null;
+  precision: string;
+  country: string | null;
+  asn: number | null;
+  asOrg: string | null;
+  vulnerable: string[];
+  observedAt: string;
+}
+
+export function hostSummary(h: HostRecord): HostSummary {
+  return {
+    ip: h.ip,
+    port: h.port,
+    hostname: h.hostname,
+    title: h.observation.title ?? null,
+    isExchange: h.isExchange,
+    product: h.product,
+    cu: h.cu,
+    build: h.build,
+    precision: h.precision,
+    country: h.country,
+    asn: h.asn,
+    asOrg: h.asOrg,
+    vulnerable: h.cves.filter((c) => c.status === "vulnerable").map((c) => c.id),
+    observedAt: h.observedAt,
+  };
+}
+
+const indexed = new WeakSet<SqliteStore>();
+
+/** Additive indexes for the dashboard's sortable columns (created once, IF NOT EXISTS). */
+export function ensureServeIndexes(store: SqliteStore): void {
+  if (indexed.has(store)) return;
+  // hosts_by_snapshot is (snapshot_id, rowid): the default order (h.id) of one snapshot without a sort.
+  store.db.exec(`
+    CREATE INDEX IF NOT EXISTS hosts_by_snapshot ON hosts (snapshot_id);
+    CREATE INDEX IF NOT EXISTS hosts_by_product ON hosts (snapshot_id, product);
+    CREATE INDEX IF NOT EXISTS hosts_by_build ON hosts (snapshot_id, build);
+    CREATE INDEX IF NOT EXISTS hosts_by_observed ON hosts (snapshot_id, observed_at);`);
+  indexed.add(store);
+}
+
+export function listHosts(store: SqliteStore, scope: Scope | undefined, q: HostListQuery, cache: AnswerCache): { total: number; hosts: HostSummary[] } {
+  const w = hostWhere(store, scope, q);
+  const countKey = `count|${scope?.id ?? "*"}|${JSON.stringify({ ...q, sort: 0, order: 0, limit: 0, offset: 0 })}`;
+  const total = Number(cache.get(countKey, () => String((store.db.prepare(`SELECT COUNT(*) AS n FROM hosts h WHERE ${w.sql}`).get(...w.params) as { n: number }).n)));
+  const dir = q.order === "desc" ? "DESC" : "ASC";
+  const order = q.sort === "id" ? `h.id ${dir}` : `${SORT_COLUMN[q.sort]} ${dir}, h.id ${dir}`;
+  const rows = store.db
+    .prepare(`SELECT h.* FROM hosts h WHERE ${w.sql} ORDER BY ${order} LIMIT ? OFFSET ?`)
+    .all(...w.params, q.limit, q.offset) as Parameters<typeof rowToHost>[0][];
+  return { total, hosts: rows.map((r) => hostSummary(rowToHost(r))) };
+}
+
+/** Every record of one ip:port across snapshots (newest first), for the host page's history. */
+export function hostHistory(store: SqliteStore, ip: string, port: number): Array<{ snapshot: string; date: string; build: string | null; product: string | null; vulnerable: string[] }> {
+  const rows = store.db
+    .prepare(
+      `SELECT h.snapshot_id AS snapshot, s.date AS date, h.build AS build, h.product AS product, h.cves AS cves
+       FROM hosts h JOIN snapshots s ON s.id = h.snapshot_id
+       WHERE h.snapshot_id IN (SELECT id FROM snapshots) AND h.ip = ? AND h.port = ? ORDER BY s.date DESC, s.created_at DESC LIMIT 100`,
+    )
+    .all(ip, port) as Array<{ snapshot: string; date: string; build: string | null; product: string | null; cves: string }>;
+  return rows.map((r) => ({
+    snapshot: r.snapshot,
+    date: r.date,
+    build: r.build,
+    product: r.product,
+    vulnerable: (JSON.parse(r.cves) as Array<{ id: string; status: string }>).filter((c) => c.status === "vulnerable").map((c) => c.id),
+  }));
+}

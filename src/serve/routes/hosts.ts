@@ -1,0 +1,90 @@
+/**
+ * GET /api/hosts: one snapshot's hosts, filtered, sorted, in pages; GET /api/hosts/{ip}/{port}: one host with
+ * its observation (evidence, certificate, NTLM, title: all as recorded, to be shown as text), identification,
+ * per-CVE verdicts with what to install, the knowledge base's reading of its build and its history.
+ * A limited user gets only hosts in their constituency, and 403 for a host outside it.
+ */
+import { z } from "zod";
+import { CVE_STATUSES } from "../../assess/types.js";
+import { ANY_ROLE, principal, type Route } from "../context.js";
+import { HttpError, parseQuery, sendJson } from "../http.js";
+import { ensureServeIndexes, HOST_SORTS, hostHistory, listHosts } from "../query.js";
+import { countryParam, cveParam, resolveSnapshot, snapshotParam } from "./common.js";
+
+const listQuery = z
+  .object({
+    snapshot: snapshotParam.optional(),
+    status: z.enum(CVE_STATUSES as [string, ...string[]]).optional(),
+    cve: cveParam.optional(),
+    country: countryParam.optional(),
+    asn: z
+      .string()
+      .regex(/^(AS)?\d{1,10}$/i)
+      .transform((s) => Number(s.replace(/^AS/i, "")))
+      .optional(),
+    exchange: z.enum(["true", "false"]).transform((s) => s === "true").optional(),
+    ip: z.string().regex(/^[0-9a-fA-F:.]{1,45}$/, "an address prefix").optional(),
+    sort: z.enum(HOST_SORTS).default("id"),
+    order: z.enum(["asc", "desc"]).default("asc"),
+    limit: z.coerce.number().int().min(1).max(500).default(50),
+    offset: z.coerce.number().int().min(0).max(10_000_000).default(0),
+  })
+  .strict();
+
+const oneQuery = z.object({ snapshot: snapshotParam.optional() }).strict();
+
+export const hostRoutes: Route[] = [
+  {
+    method: "GET",
+    path: /^\/api\/hosts$/,
+    access: ANY_ROLE,
+    handler: async (a) => {
+      const q = parseQuery(a.url, listQuery);
+      const snapshot = await resolveSnapshot(a.ctx, q.snapshot);
+      ensureServeIndexes(a.ctx.store);
+      const { snapshot: _s, ...rest } = q;
+      const r = listHosts(a.ctx.store, principal(a).scope, { ...rest, snapshot }, a.ctx.cache);
+      sendJson(a.res, 200, { snapshot, total: r.total, offset: q.offset, limit: q.limit, hosts: r.hosts });
+    },
+  },
+  {
+    method: "GET",
+    path: /^\/api\/hosts\/([^/]{1,100})\/(\d{1,5})$/,
+    access: ANY_ROLE,
+    handler: async (a) => {
+      const q = parseQuery(a.url, oneQuery);
+      const ip = decodeURIComponent(a.params[0]!);
+      const port = Number(a.params[1]);
+      if (!/^[0-9a-fA-F:.]{1,45}$/.test(ip) || port > 65535) throw new HttpError(400, "expected /api/hosts/{ip}/{port}");
+      const snapshot = await resolveSnapshot(a.ctx, q.snapshot);
+      const scope = principal(a).scope;
+      const h = await a.ctx.store.host(snapshot, ip, port);
+      if (scope && !scope.contains(ip, h?.asn ?? null)) throw new HttpError(403, "this host is outside your constituency");
+      if (!h) throw new HttpError(404, `no host ${ip}:${port} in snapshot ${snapshot}`);
+      const explanation = h.build !== null ? a.ctx.explainer.explain(h.build) : null;
+      sendJson(a.res, 200, {
+        snapshot,
+        host: {
+          ip: h.ip,
+          port: h.port,
+          hostname: h.hostname,
+          observedAt: h.observedAt,
+          isExchange: h.isExchange,
+          product: h.product,
+          cu: h.cu,
+          build: h.build,
+          precision: h.precision,
+          country: h.country,
+          asn: h.asn,
+          asOrg: h.asOrg,
+          assessedAt: h.assessedAt,
+          cves: h.cves,
+          observation: h.observation,
+          identification: h.identification,
+        },
+        explanation,
+        history: hostHistory(a.ctx.store, h.ip, h.port),
+      });
+    },
+  },
+];

@@ -1,0 +1,125 @@
+// Shapes of the API's answers (see /api/openapi.json).
+export interface Session {
+  user: string;
+  role: "admin" | "analyst" | "viewer";
+  constituency: string[];
+  csrf: string | null;
+}
+export interface Snapshot {
+  id: string;
+  kind: string;
+  date: string;
+  status: string;
+}
+export interface CveCounts {
+  vulnerable: number;
+  patched: number;
+  unknown: number;
+}
+export interface Census {
+  snapshot: string;
+  by: string;
+  groups: Array<{ key: string; exposed: number; cves: Record<string, CveCounts> }>;
+}
+export interface HostSummary {
+  ip: string;
+  port: number;
+  hostname: string | null;
+  title: string | null;
+  isExchange: boolean;
+  product: string | null;
+  cu: string | null;
+  build: string | null;
+  precision: string;
+  country: string | null;
+  asn: number | null;
+  asOrg: string | null;
+  vulnerable: string[];
+  observedAt: string;
+}
+export interface HostList {
+  snapshot: string;
+  total: number;
+  offset: number;
+  limit: number;
+  hosts: HostSummary[];
+}
+export interface CveVerdict {
+  id: string;
+  status: string;
+  reason: string;
+  fixedIn: string | null;
+  remediation: string | null;
+}
+export interface Evidence {
+  probe: string;
+  kind: string;
+  field: string;
+  value: string;
+  build?: string;
+}
+export interface HostDetail {
+  snapshot: string;
+  host: HostSummary & {
+    assessedAt: string;
+    cves: CveVerdict[];
+    observation: {
+      title?: string;
+      source: string;
+      tls: boolean;
+      evidence: Evidence[];
+      errors: string[];
+      certificate?: { subject: string; issuer: string; sans: string[]; validFrom: string; validTo: string; fingerprint256: string; selfSigned: boolean };
+      ntlm?: Record<string, string>;
+    };
+  };
+  explanation: Explanation | null;
+  history: Array<{ snapshot: string; date: string; build: string | null; product: string | null; vulnerable: string[] }>;
+}
+export interface Explanation {
+  build: string;
+  product: string | null;
+  cu: string | null;
+  update: string | null;
+  releaseDate: string | null;
+  precision: string;
+  candidates: string[];
+  cves: CveVerdict[];
+}
+export interface KbCve {
+  id: string;
+  title: string;
+  campaign: string | null;
+  published: string;
+  cvss: number | null;
+  kev: boolean;
+  summary: string;
+}
+export interface Finding {
+  rule: string;
+  title: string;
+  severity: string;
+  effect: string;
+  cve: string | null;
+  file: string;
+  line: number | null;
+  timestamp: string | null;
+  sourceIp: string | null;
+  excerpt: string;
+}
+export interface TriageSummary {
+  id: string;
+  user: string;
+  name: string;
+  createdAt: string;
+  verdict: string;
+  findings: number;
+}
+export interface TriageReport {
+  id: string;
+  user: string;
+  name: string;
+  createdAt: string;
+  verdict: string;
+  report: { verdict: string; findings: Finding[]; problems: Array<{ file: string; message: string }>; coverage: Array<{ logType: string; files: number; lines: number; first: string | null; last: string | null }> };
+}
