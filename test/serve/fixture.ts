@@ -1,0 +1,87 @@
+// A small real SQLite store for the serve tests: two snapshots of Exchange servers in FR, DE and US (vulnerable
+// and patched builds), a non-Exchange host, and a hostile host whose title, evidence and certificate are markup.
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { BuildExplainer } from "../../src/assess/explainBuild.js";
+import { loadKnowledgeBase } from "../../src/knowledge/load.js";
+import type { KnowledgeBase } from "../../src/knowledge/knowledgeBase.js";
+import type { Observation } from "../../src/observe/observation.js";
+import { assessObservation, type Enrichment } from "../../src/pipeline/assessObservation.js";
+import { addUser, createToken, type Role } from "../../src/store/auth.js";
+import { openSqliteStore } from "../../src/store/sqliteStore.js";
+
+export const VULN = "15.1.2176.2"; // Exchange 2016 CU19 before Mar21SU: vulnerable to CVE-2021-26855
+export const FIXED = "15.1.2176.9";
+export const CVE = "CVE-2021-26855";
+export const HOSTILE_IP = "203.0.113.66";
+export const HOSTILE_TITLE = '<script>window.__vigiePwned = 1</script><img src=x onerror="window.__vigiePwned = 2">';
+
+export const FR_RANGE = "193.51.224.0/24";
+
+function obs(ip: string, build: string | null, extra: Partial<Observation> = {}): Observation {
+  const evidence: Observation["evidence"] = [{ probe: "owa", kind: "exchange-header", field: "GET /owa/ -> header X-FEServer", value: "EXCH01" }];
+  if (build) evidence.push({ probe: "owa", kind: "owa-version-header", field: "GET /owa/ -> header X-OWA-Version", value: build, build });
+  return { ip, port: 443, hostname: `mail.${ip.replace(/\./g, "-")}.test`, source: "scan", observedAt: "2021-03-09T10:00:00.000Z", responded: true, tls: true, title: "Outlook", evidence, errors: [], ...extra };
+}
+
+const HOSTS: Array<[string, string | null, Enrichment]> = [
+  ["193.51.224.1", VULN, { country: "FR", asn: 2200, asOrg: "Renater" }],
+  ["193.51.224.2", FIXED, { country: "FR", asn: 2200, asOrg: "Renater" }],
+  ["212.27.48.10", VULN, { country: "FR", asn: 12322, asOrg: "Free SAS" }],
+  ["81.169.145.1", VULN, { country: "DE", asn: 6724, asOrg: "Strato AG" }],
+  ["217.160.0.1", FIXED, { country: "DE", asn: 8560, asOrg: "IONOS SE" }],
+  ["8.8.8.8", VULN, { country: "US", asn: 15169, asOrg: "Google LLC" }],
+];
+
+export type UserName = "admin" | "analyst" | "viewer" | "fr";
+
+export interface Fixture {
+  dir: string;
+  db: string;
+  kb: KnowledgeBase;
+  tokens: Record<UserName, string>;
+}
+
+/** Users: admin (everything), analyst, viewer, fr (viewer limited to FR_RANGE and AS12322), nobody (no password). */
+export function buildFixture(): Fixture {
+  const dir = mkdtempSync(path.join(tmpdir(), "vigie-serve-"));
+  const db = path.join(dir, "v.db");
+  const kb = loadKnowledgeBase({ overlayDir: path.join(dir, "kb") });
+  const explainer = new BuildExplainer(kb);
+  const store = openSqliteStore(db);
+  const snapshots: Array<[string, string]> = [
+    ["a", "2021-03-02"],
+    ["b", "2021-03-09"],
+  ];
+  for (const [id, date] of snapshots) {
+    store.db.prepare("INSERT INTO snapshots (id, kind, date, created_at, status, spec) VALUES (?, 'import', ?, ?, 'done', '{}')").run(id, date, new Date().toISOString());
+    const records = HOSTS.map(([ip, build, en]) => assessObservation(explainer, id, obs(ip, id === "a" && build === FIXED ? VULN : build), en));
+    records.push(
+      assessObservation(explainer, id, obs("198.51.100.7", null, { title: "nginx", evidence: [{ probe: "owa", kind: "http-server", field: "header Server", value: "nginx" }] }), { country: "US", asn: 64500, asOrg: "Example" }),
+      assessObservation(
+        explainer,
+        id,
+        obs(HOSTILE_IP, VULN, {
+          title: HOSTILE_TITLE,
+          certificate: { subject: "CN=<b>bold</b>", issuer: "CN=<script>alert(1)</script>", sans: ["<svg onload=alert(1)>"], validFrom: "2021", validTo: "2031", fingerprint256: "AA", selfSigned: true },
+        }),
+        { country: "US", asn: 64501, asOrg: "<i>Evil AS</i>" },
+      ),
+    );
+    store.saveBatchSync(id, records, []);
+  }
+  const tokens = {} as Record<UserName, string>;
+  const users: Array<[UserName, Role, string[]]> = [
+    ["admin", "admin", []],
+    ["analyst", "analyst", []],
+    ["viewer", "viewer", []],
+    ["fr", "viewer", [FR_RANGE, "AS12322"]],
+  ];
+  for (const [name, role, constituency] of users) {
+    addUser(store, { name, role, constituency, password: `${name}-password` });
+    tokens[name] = createToken(store, name).token;
+  }
+  store.db.close();
+  return { dir, db, kb, tokens };
+}
