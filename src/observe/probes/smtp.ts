@@ -56,7 +56,7 @@ export async function probeSmtp(ip: string, port: number, timeoutMs: number): Pr
   const buffer = { data: "" };
   try {
     await new Promise<void>((resolve, reject) => {
-      const t = setTimeout(() => reject(new Error(`connect timeout ${timeoutMs} ms`)), timeoutMs);
+      const t = setTimeout(() => reject(Object.assign(new Error(`connect timeout ${timeoutMs} ms`), { code: "UND_ERR_CONNECT_TIMEOUT" })), timeoutMs);
       socket.once("connect", () => (clearTimeout(t), resolve()));
       socket.once("error", (e) => (clearTimeout(t), reject(e)));
     });
