@@ -89,7 +89,7 @@ export function Hosts(props: { query: URLSearchParams }) {
         </thead>
         <tbody>
           {(d?.hosts ?? []).map((h) => (
-            <tr>
+            <tr key={`${h.ip}|${h.port}`}>
               <td>
                 <a class="host-link" href={href(`/host/${encodeURIComponent(h.ip)}/${h.port}`, { snapshot: d?.snapshot })}>{`${h.ip}:${h.port}`}</a>
               </td>
