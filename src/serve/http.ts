@@ -1,5 +1,6 @@
 /** Small HTTP helpers for `vigie serve` on node:http: errors, JSON answers, bounded bodies, security headers. */
 import type { IncomingMessage, ServerResponse } from "node:http";
+import { gzipSync } from "node:zlib";
 import type { z } from "zod";
 
 export class HttpError extends Error {
@@ -32,13 +33,27 @@ export function sendJson(res: ServerResponse, status: number, body: unknown): vo
   res.end(text);
 }
 
-/** JSON already serialised (cached answers). */
-export function sendJsonText(res: ServerResponse, text: string): void {
+/** Gzipped forms of cached answers, made once per answer (the cache keeps the same Buffer until it empties). */
+const gzipped = new WeakMap<Buffer, Buffer>();
+
+/** JSON already serialised (cached answers); gzipped when the client accepts it and the answer is not tiny. */
+export function sendJsonText(res: ServerResponse, text: string | Buffer): void {
   res.statusCode = 200;
   res.setHeader("Content-Type", "application/json; charset=utf-8");
   res.setHeader("Cache-Control", "no-store");
-  res.setHeader("Content-Length", Buffer.byteLength(text));
-  res.end(text);
+  res.setHeader("Vary", "Accept-Encoding");
+  let body = typeof text === "string" ? Buffer.from(text, "utf8") : text;
+  if (body.length >= 4096 && /\bgzip\b/.test(String(res.req.headers["accept-encoding"] ?? ""))) {
+    let gz = gzipped.get(body);
+    if (!gz) {
+      gz = gzipSync(body, { level: 6 });
+      if (typeof text !== "string") gzipped.set(text, gz);
+    }
+    res.setHeader("Content-Encoding", "gzip");
+    body = gz;
+  }
+  res.setHeader("Content-Length", body.length);
+  res.end(body);
 }
 
 export function sendBytes(res: ServerResponse, type: string, body: Buffer | string, cache = "no-store"): void {

@@ -8,13 +8,13 @@ import { buildCensus, totalOf, type CensusBy } from "../census/census.js";
 import { buildDiff, type CensusDiff } from "../census/diff.js";
 import { trendPoint, type Trend } from "../census/trend.js";
 import { censusCounts, diffCounts, type CensusFilter, type GroupColumn } from "../store/census.js";
-import { rowToHost, type SqliteStore } from "../store/sqliteStore.js";
-import type { HostRecord } from "../store/store.js";
+import type { SqliteStore } from "../store/sqliteStore.js";
 import { scopeSql, type Scope } from "./auth/constituency.js";
 import { HttpError } from "./http.js";
 
 export class AnswerCache {
-  private readonly map = new Map<string, string>();
+  /** Answers as UTF-8 bytes, so a hit costs no serialisation and no encoding. */
+  private readonly map = new Map<string, Buffer>();
   private version = -1;
 
   constructor(
@@ -31,21 +31,21 @@ export class AnswerCache {
     }
   }
 
-  get(key: string, compute: () => string): string {
+  get(key: string, compute: () => string): Buffer {
     this.check();
     const hit = this.map.get(key);
     if (hit !== undefined) return hit;
-    const value = compute();
+    const value = Buffer.from(compute(), "utf8");
     if (this.map.size >= this.max) this.map.clear();
     this.map.set(key, value);
     return value;
   }
 
-  async getAsync(key: string, compute: () => Promise<string>): Promise<string> {
+  async getAsync(key: string, compute: () => Promise<string>): Promise<Buffer> {
     this.check();
     const hit = this.map.get(key);
     if (hit !== undefined) return hit;
-    const value = await compute();
+    const value = Buffer.from(await compute(), "utf8");
     if (this.map.size >= this.max) this.map.clear();
     this.map.set(key, value);
     return value;
@@ -167,25 +167,6 @@ export interface HostSummary {
   observedAt: string;
 }
 
-export function hostSummary(h: HostRecord): HostSummary {
-  return {
-    ip: h.ip,
-    port: h.port,
-    hostname: h.hostname,
-    title: h.observation.title ?? null,
-    isExchange: h.isExchange,
-    product: h.product,
-    cu: h.cu,
-    build: h.build,
-    precision: h.precision,
-    country: h.country,
-    asn: h.asn,
-    asOrg: h.asOrg,
-    vulnerable: h.cves.filter((c) => c.status === "vulnerable").map((c) => c.id),
-    observedAt: h.observedAt,
-  };
-}
-
 const indexed = new WeakSet<SqliteStore>();
 
 /** Additive indexes for the dashboard's sortable columns (created once, IF NOT EXISTS). */
@@ -203,13 +184,54 @@ export function ensureServeIndexes(store: SqliteStore): void {
 export function listHosts(store: SqliteStore, scope: Scope | undefined, q: HostListQuery, cache: AnswerCache): { total: number; hosts: HostSummary[] } {
   const w = hostWhere(store, scope, q);
   const countKey = `count|${scope?.id ?? "*"}|${JSON.stringify({ ...q, sort: 0, order: 0, limit: 0, offset: 0 })}`;
-  const total = Number(cache.get(countKey, () => String((store.db.prepare(`SELECT COUNT(*) AS n FROM hosts h WHERE ${w.sql}`).get(...w.params) as { n: number }).n)));
+  const total = Number(cache.get(countKey, () => String((store.db.prepare(`SELECT COUNT(*) AS n FROM hosts h WHERE ${w.sql}`).get(...w.params) as { n: number }).n)).toString());
   const dir = q.order === "desc" ? "DESC" : "ASC";
   const order = q.sort === "id" ? `h.id ${dir}` : `${SORT_COLUMN[q.sort]} ${dir}, h.id ${dir}`;
+  // Only the columns of a summary: the title read by SQLite, the vulnerable CVEs from host_cves (its primary key).
   const rows = store.db
-    .prepare(`SELECT h.* FROM hosts h WHERE ${w.sql} ORDER BY ${order} LIMIT ? OFFSET ?`)
-    .all(...w.params, q.limit, q.offset) as Parameters<typeof rowToHost>[0][];
-  return { total, hosts: rows.map((r) => hostSummary(rowToHost(r))) };
+    .prepare(
+      `SELECT h.ip, h.port, h.hostname, json_extract(h.observation, '$.title') AS title, h.is_exchange, h.product, h.cu, h.build,
+              h.precision, h.country, h.asn, h.as_org, h.observed_at,
+              (SELECT group_concat(c.cve, ' ') FROM host_cves c WHERE c.host_id = h.id AND c.status = 'vulnerable') AS vulnerable
+       FROM hosts h WHERE ${w.sql} ORDER BY ${order} LIMIT ? OFFSET ?`,
+    )
+    .all(...w.params, q.limit, q.offset) as SummaryRow[];
+  return {
+    total,
+    hosts: rows.map((r) => ({
+      ip: r.ip,
+      port: r.port,
+      hostname: r.hostname,
+      title: typeof r.title === "string" ? r.title : null,
+      isExchange: r.is_exchange === 1,
+      product: r.product,
+      cu: r.cu,
+      build: r.build,
+      precision: r.precision,
+      country: r.country,
+      asn: r.asn,
+      asOrg: r.as_org,
+      vulnerable: r.vulnerable ? r.vulnerable.split(" ").sort() : [],
+      observedAt: r.observed_at,
+    })),
+  };
+}
+
+interface SummaryRow {
+  ip: string;
+  port: number;
+  hostname: string | null;
+  title: unknown;
+  is_exchange: number;
+  product: string | null;
+  cu: string | null;
+  build: string | null;
+  precision: string;
+  country: string | null;
+  asn: number | null;
+  as_org: string | null;
+  observed_at: string;
+  vulnerable: string | null;
 }
 
 /** Every record of one ip:port across snapshots (newest first), for the host page's history. */
