@@ -44,6 +44,8 @@ if (!getUser(store, "bench-de")) addUser(store, { name: "bench-de", role: "viewe
 const token = createToken(store, "bench").token;
 const limitedToken = createToken(store, "bench-de").token;
 const hosts = (store.db.prepare("SELECT COUNT(*) AS n FROM hosts WHERE snapshot_id = 'bench'").get() as { n: number }).n;
+
+const ids = store.db.prepare("SELECT MIN(id) AS lo, MAX(id) AS hi FROM hosts WHERE snapshot_id = 'bench'").get() as { lo: number; hi: number };
 await store.close();
 
 const server = spawn(process.execPath, [cliJs, "serve", "--port", "0", "--db", db], { env, stdio: ["ignore", "pipe", "inherit"] });
@@ -65,12 +67,14 @@ interface Case {
   paths?: string[];
 }
 const pages = Array.from({ length: 200 }, (_, i) => `/api/hosts?limit=50&offset=${Math.floor((i * 7919) % Math.max(1, hosts - 50))}`);
+const cursors = Array.from({ length: 200 }, (_, i) => `/api/hosts?limit=50&after=${ids.lo + Math.floor(((i * 7919) % 200) * ((ids.hi - ids.lo) / 200))}`);
 const cases: Case[] = [
   { name: "census by country", path: "/api/census?by=country" },
   { name: "census by asn", path: "/api/census?by=asn" },
   { name: "census by cve, country DE", path: "/api/census?by=cve&country=DE" },
   { name: "hosts, first page (50)", path: "/api/hosts?limit=50" },
-  { name: "hosts, 200 pages anywhere (50)", path: pages[0]!, paths: pages },
+  { name: "hosts, 200 pages anywhere by offset (50)", path: pages[0]!, paths: pages },
+  { name: "hosts, 200 pages anywhere by cursor (50)", path: cursors[0]!, paths: cursors },
   { name: "hosts, DE vulnerable to CVE-2021-26855", path: "/api/hosts?limit=50&country=DE&cve=CVE-2021-26855&status=vulnerable" },
   { name: "hosts sorted by country desc", path: "/api/hosts?limit=50&sort=country&order=desc" },
   { name: "census by country, constituency user", path: "/api/census?by=country", token: limitedToken },

@@ -72,9 +72,10 @@ export const OPENAPI = {
           q("sort", "id|ip|country|asn|product|build|observed"),
           q("order", "asc|desc"),
           q("limit", "1-500 (default 50)", { type: "integer" }),
-          q("offset", "default 0", { type: "integer" }),
+          q("offset", "default 0 (deep offsets cost: prefer after)", { type: "integer" }),
+          q("after", "keyset paging with sort=id: the `next` of the previous page", { type: "integer" }),
         ],
-        responses: { "200": json("{snapshot,total,offset,limit,hosts:[…]}"), ...errors },
+        responses: { "200": json("{snapshot,total,offset,limit,next,hosts:[…]}; next is null on the last page"), ...errors },
       },
     },
     "/api/hosts/{ip}/{port}": {

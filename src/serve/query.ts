@@ -111,6 +111,8 @@ export interface HostListQuery {
   order: "asc" | "desc";
   limit: number;
   offset: number;
+  /** Keyset paging (sort id only): hosts after this cursor (the `next` of the previous page). */
+  after?: number;
 }
 
 function hostWhere(store: SqliteStore, scope: Scope | undefined, q: HostListQuery): { sql: string; params: unknown[] } {
@@ -141,6 +143,10 @@ function hostWhere(store: SqliteStore, scope: Scope | undefined, q: HostListQuer
       params.push(q.status);
     }
     clauses.push(`EXISTS (SELECT 1 FROM host_cves c WHERE ${sub.join(" AND ")})`);
+  }
+  if (q.after !== undefined) {
+    clauses.push(q.order === "desc" ? "h.id < ?" : "h.id > ?");
+    params.push(q.after);
   }
   if (scope) {
     const x = scopeSql(store, scope)("h");
@@ -181,23 +187,27 @@ export function ensureServeIndexes(store: SqliteStore): void {
   indexed.add(store);
 }
 
-export function listHosts(store: SqliteStore, scope: Scope | undefined, q: HostListQuery, cache: AnswerCache): { total: number; hosts: HostSummary[] } {
+export function listHosts(store: SqliteStore, scope: Scope | undefined, q: HostListQuery, cache: AnswerCache): { total: number; next: number | null; hosts: HostSummary[] } {
   const w = hostWhere(store, scope, q);
-  const countKey = `count|${scope?.id ?? "*"}|${JSON.stringify({ ...q, sort: 0, order: 0, limit: 0, offset: 0 })}`;
-  const total = Number(cache.get(countKey, () => String((store.db.prepare(`SELECT COUNT(*) AS n FROM hosts h WHERE ${w.sql}`).get(...w.params) as { n: number }).n)).toString());
+  // The total ignores the cursor: it counts the whole filtered list.
+  const c = hostWhere(store, scope, { ...q, after: undefined });
+  const countKey = `count|${scope?.id ?? "*"}|${JSON.stringify({ ...q, sort: 0, order: 0, limit: 0, offset: 0, after: 0 })}`;
+  const total = Number(cache.get(countKey, () => String((store.db.prepare(`SELECT COUNT(*) AS n FROM hosts h WHERE ${c.sql}`).get(...c.params) as { n: number }).n)).toString());
   const dir = q.order === "desc" ? "DESC" : "ASC";
   const order = q.sort === "id" ? `h.id ${dir}` : `${SORT_COLUMN[q.sort]} ${dir}, h.id ${dir}`;
   // Only the columns of a summary: the title read by SQLite, the vulnerable CVEs from host_cves (its primary key).
   const rows = store.db
     .prepare(
-      `SELECT h.ip, h.port, h.hostname, json_extract(h.observation, '$.title') AS title, h.is_exchange, h.product, h.cu, h.build,
+      `SELECT h.id, h.ip, h.port, h.hostname, json_extract(h.observation, '$.title') AS title, h.is_exchange, h.product, h.cu, h.build,
               h.precision, h.country, h.asn, h.as_org, h.observed_at,
               (SELECT group_concat(c.cve, ' ') FROM host_cves c WHERE c.host_id = h.id AND c.status = 'vulnerable') AS vulnerable
        FROM hosts h WHERE ${w.sql} ORDER BY ${order} LIMIT ? OFFSET ?`,
     )
     .all(...w.params, q.limit, q.offset) as SummaryRow[];
+  const last = rows[rows.length - 1];
   return {
     total,
+    next: q.sort === "id" && rows.length === q.limit && last ? last.id : null,
     hosts: rows.map((r) => ({
       ip: r.ip,
       port: r.port,
@@ -218,6 +228,7 @@ export function listHosts(store: SqliteStore, scope: Scope | undefined, q: HostL
 }
 
 interface SummaryRow {
+  id: number;
   ip: string;
   port: number;
   hostname: string | null;

@@ -134,6 +134,20 @@ describe("hosts", () => {
     expect((await api("/api/hosts?sort=hostname;drop", fx.tokens.viewer)).status).toBe(400);
   });
 
+  it("pages with a keyset cursor (after=next) through every host once", async () => {
+    const seen: string[] = [];
+    let after: number | null | undefined;
+    for (let i = 0; i < 10 && after !== null; i++) {
+      const page = await json<{ next: number | null; total: number; hosts: Array<{ ip: string }> }>(`/api/hosts?snapshot=b&limit=3${after !== undefined ? `&after=${after}` : ""}`, fx.tokens.viewer);
+      expect(page.total).toBe(8);
+      seen.push(...page.hosts.map((h) => h.ip));
+      after = page.next;
+    }
+    expect(seen.length).toBe(8);
+    expect(new Set(seen).size).toBe(8);
+    expect((await api("/api/hosts?after=1&sort=ip", fx.tokens.viewer)).status).toBe(400);
+  });
+
   it("gives one host with evidence, verdicts, what to install, its build explained and its history", async () => {
     const h = await json<{
       host: { build: string; cves: Array<{ id: string; status: string; remediation: string | null }>; observation: { evidence: Array<{ value: string }> } };

@@ -28,8 +28,10 @@ const listQuery = z
     order: z.enum(["asc", "desc"]).default("asc"),
     limit: z.coerce.number().int().min(1).max(500).default(50),
     offset: z.coerce.number().int().min(0).max(10_000_000).default(0),
+    after: z.coerce.number().int().min(0).optional(),
   })
-  .strict();
+  .strict()
+  .refine((q) => q.after === undefined || (q.sort === "id" && q.offset === 0), { message: "after (keyset paging) goes with sort=id and no offset" });
 
 const oneQuery = z.object({ snapshot: snapshotParam.optional() }).strict();
 
@@ -44,7 +46,7 @@ export const hostRoutes: Route[] = [
       ensureServeIndexes(a.ctx.store);
       const { snapshot: _s, ...rest } = q;
       const r = listHosts(a.ctx.store, principal(a).scope, { ...rest, snapshot }, a.ctx.cache);
-      sendJson(a.res, 200, { snapshot, total: r.total, offset: q.offset, limit: q.limit, hosts: r.hosts });
+      sendJson(a.res, 200, { snapshot, total: r.total, offset: q.offset, limit: q.limit, next: r.next, hosts: r.hosts });
     },
   },
   {
