@@ -78,6 +78,12 @@ export const OPENAPI = {
         responses: { "200": json("{snapshot,total,offset,limit,next,hosts:[…]}; next is null on the last page"), ...errors },
       },
     },
+    "/api/hosts.csv": {
+      get: {
+        summary: "every host matching the filters as CSV (same filters and sort as /api/hosts, no paging); strings from servers starting with = + - @ are prefixed with '",
+        responses: { "200": { description: "CSV", content: { "text/csv": {} } }, ...errors },
+      },
+    },
     "/api/hosts/{ip}/{port}": {
       get: {
         summary: "one host: observation (evidence), identification, verdicts with remediation, build explanation, history",

@@ -227,7 +227,7 @@ export function listHosts(store: SqliteStore, scope: Scope | undefined, q: HostL
   };
 }
 
-interface SummaryRow {
+export interface SummaryRow {
   id: number;
   ip: string;
   port: number;
@@ -261,4 +261,19 @@ export function hostHistory(store: SqliteStore, ip: string, port: number): Array
     product: r.product,
     vulnerable: (JSON.parse(r.cves) as Array<{ id: string; status: string }>).filter((c) => c.status === "vulnerable").map((c) => c.id),
   }));
+}
+
+/** Every host matching the filters (no paging), in the list's order, for the CSV export. */
+export function* exportRows(store: SqliteStore, scope: Scope | undefined, q: Omit<HostListQuery, "limit" | "offset" | "after">): Generator<SummaryRow> {
+  const w = hostWhere(store, scope, { ...q, limit: 0, offset: 0 });
+  const dir = q.order === "desc" ? "DESC" : "ASC";
+  const order = q.sort === "id" ? `h.id ${dir}` : `${SORT_COLUMN[q.sort]} ${dir}, h.id ${dir}`;
+  yield* store.db
+    .prepare(
+      `SELECT h.id, h.ip, h.port, h.hostname, json_extract(h.observation, '$.title') AS title, h.is_exchange, h.product, h.cu, h.build,
+              h.precision, h.country, h.asn, h.as_org, h.observed_at,
+              (SELECT group_concat(c.cve, ' ') FROM host_cves c WHERE c.host_id = h.id AND c.status = 'vulnerable') AS vulnerable
+       FROM hosts h WHERE ${w.sql} ORDER BY ${order}`,
+    )
+    .iterate(...w.params) as IterableIterator<SummaryRow>;
 }

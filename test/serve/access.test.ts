@@ -43,6 +43,13 @@ describe("a constituency-limited user", () => {
     expect(paged.hosts.length).toBe(1);
   });
 
+  it("exports only hosts inside its constituency", async () => {
+    const csv = await (await get("/api/hosts.csv?snapshot=b", fx.tokens.fr)).text();
+    const ips = csv.trim().split("\n").slice(1).map((l) => l.split(",")[0]);
+    expect(new Set(ips)).toEqual(INSIDE);
+    expect((await (await get("/api/hosts.csv?snapshot=b&country=US", fx.tokens.fr)).text()).trim().split("\n").length).toBe(1);
+  });
+
   it("gets 403 for a host page outside (even one that does not exist), 200 inside", async () => {
     expect((await get("/api/hosts/8.8.8.8/443", fx.tokens.fr)).status).toBe(403);
     expect((await get("/api/hosts/81.169.145.1/443?snapshot=a", fx.tokens.fr)).status).toBe(403);
@@ -106,6 +113,7 @@ describe("a constituency-limited user", () => {
       "/^\\/api\\/census\\/map\\.svg$/",
       "/^\\/api\\/census\\/trend\\.svg$/",
       "/^\\/api\\/hosts$/",
+      "/^\\/api\\/hosts\\.csv$/",
       "/^\\/api\\/hosts\\/([^/]{1,100})\\/(\\d{1,5})$/",
       "/^\\/api\\/kb\\/cves$/",
       "/^\\/api\\/kb\\/explain$/",

@@ -134,6 +134,18 @@ describe("hosts", () => {
     expect((await api("/api/hosts?sort=hostname;drop", fx.tokens.viewer)).status).toBe(400);
   });
 
+  it("exports the filtered list as CSV, with strings from servers unable to become spreadsheet formulas", async () => {
+    const r = await api("/api/hosts.csv?snapshot=b&sort=ip", fx.tokens.viewer);
+    expect(r.status).toBe(200);
+    expect(r.headers.get("content-type")).toMatch(/^text\/csv/);
+    const lines = (await r.text()).trim().split("\n");
+    expect(lines[0]).toMatch(/^ip,port,hostname,title/);
+    expect(lines.length).toBe(9);
+    const hostile = lines.find((l) => l.startsWith("203.0.113.66,"))!;
+    expect(hostile).toContain(`"'=HYPERLINK(""http://evil.example/"",""click"")"`);
+    expect((await api("/api/hosts.csv?snapshot=b&country=FR", fx.tokens.viewer)).ok).toBe(true);
+  });
+
   it("pages with a keyset cursor (after=next) through every host once", async () => {
     const seen: string[] = [];
     let after: number | null | undefined;

@@ -63,6 +63,7 @@ export function buildFixture(): Fixture {
         explainer,
         id,
         obs(HOSTILE_IP, VULN, {
+          hostname: '=HYPERLINK("http://evil.example/","click")',
           title: HOSTILE_TITLE,
           certificate: { subject: "CN=<b>bold</b>", issuer: "CN=<script>alert(1)</script>", sans: ["<svg onload=alert(1)>"], validFrom: "2021", validTo: "2031", fingerprint256: "AA", selfSigned: true },
         }),

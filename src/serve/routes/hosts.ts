@@ -8,7 +8,8 @@ import { z } from "zod";
 import { CVE_STATUSES } from "../../assess/types.js";
 import { ANY_ROLE, principal, type Route } from "../context.js";
 import { HttpError, parseQuery, sendJson } from "../http.js";
-import { ensureServeIndexes, HOST_SORTS, hostHistory, listHosts } from "../query.js";
+import { csvRow } from "../../util/csv.js";
+import { ensureServeIndexes, exportRows, HOST_SORTS, hostHistory, listHosts } from "../query.js";
 import { countryParam, cveParam, resolveSnapshot, snapshotParam } from "./common.js";
 
 const listQuery = z
@@ -33,6 +34,27 @@ const listQuery = z
   .strict()
   .refine((q) => q.after === undefined || (q.sort === "id" && q.offset === 0), { message: "after (keyset paging) goes with sort=id and no offset" });
 
+/** Strings from scanned servers must not become spreadsheet formulas when the CSV is opened. */
+const cell = (v: string | null): string => (v !== null && /^[=+\-@\t\r]/.test(v) ? `'${v}` : (v ?? ""));
+
+const exportQuery = z
+  .object({
+    snapshot: snapshotParam.optional(),
+    status: z.enum(CVE_STATUSES as [string, ...string[]]).optional(),
+    cve: cveParam.optional(),
+    country: countryParam.optional(),
+    asn: z
+      .string()
+      .regex(/^(AS)?\d{1,10}$/i)
+      .transform((s) => Number(s.replace(/^AS/i, "")))
+      .optional(),
+    exchange: z.enum(["true", "false"]).transform((s) => s === "true").optional(),
+    ip: z.string().regex(/^[0-9a-fA-F:.]{1,45}$/, "an address prefix").optional(),
+    sort: z.enum(HOST_SORTS).default("id"),
+    order: z.enum(["asc", "desc"]).default("asc"),
+  })
+  .strict();
+
 const oneQuery = z.object({ snapshot: snapshotParam.optional() }).strict();
 
 export const hostRoutes: Route[] = [
@@ -47,6 +69,34 @@ export const hostRoutes: Route[] = [
       const { snapshot: _s, ...rest } = q;
       const r = listHosts(a.ctx.store, principal(a).scope, { ...rest, snapshot }, a.ctx.cache);
       sendJson(a.res, 200, { snapshot, total: r.total, offset: q.offset, limit: q.limit, next: r.next, hosts: r.hosts });
+    },
+  },
+  {
+    method: "GET",
+    path: /^\/api\/hosts\.csv$/,
+    access: ANY_ROLE,
+    handler: async (a) => {
+      const q = parseQuery(a.url, exportQuery);
+      const snapshot = await resolveSnapshot(a.ctx, q.snapshot);
+      const { snapshot: _s, ...rest } = q;
+      a.res.statusCode = 200;
+      a.res.setHeader("Content-Type", "text/csv; charset=utf-8");
+      a.res.setHeader("Content-Disposition", `attachment; filename="vigie-hosts-${snapshot.replace(/[^A-Za-z0-9._-]/g, "_")}.csv"`);
+      a.res.setHeader("Cache-Control", "no-store");
+      a.res.write(csvRow(["ip", "port", "hostname", "title", "exchange", "product", "cu", "build", "precision", "country", "asn", "as_org", "vulnerable_cves", "observed_at"]) + "\n");
+      let chunk: string[] = [];
+      for (const r of exportRows(a.ctx.store, principal(a).scope, { ...rest, snapshot })) {
+        chunk.push(
+          csvRow([r.ip, r.port, cell(r.hostname), cell(typeof r.title === "string" ? r.title : null), r.is_exchange === 1, r.product, r.cu, r.build, r.precision, r.country, r.asn, cell(r.as_org), r.vulnerable ? r.vulnerable.split(" ").sort().join(" ") : "", r.observed_at]),
+        );
+        // No await inside the loop: the store's connection stays busy while its statement iterates, so the
+        // export runs to its end synchronously (the socket buffers it: ~150 bytes a host).
+        if (chunk.length >= 1000) {
+          a.res.write(chunk.join("\n") + "\n");
+          chunk = [];
+        }
+      }
+      a.res.end(chunk.length ? chunk.join("\n") + "\n" : "");
     },
   },
   {

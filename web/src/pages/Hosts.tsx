@@ -34,37 +34,37 @@ export function Hosts(props: { query: URLSearchParams }) {
   return (
     <div>
       <h1>Hosts</h1>
-      <form class="filters" id="host-filters" onSubmit={submit}>
+      <form class="filters" id="host-filters" key={FILTERS.map((k) => q[k]).join("|")} onSubmit={submit}>
         <input type="hidden" name="snapshot" value={q.snapshot} />
         <label>
-          Country <input name="country" size={3} placeholder="FR" value={q.country} />
+          Country <input name="country" size={3} placeholder="FR" defaultValue={q.country} />
         </label>
         <label>
-          ASN <input name="asn" size={8} placeholder="AS3215" value={q.asn} />
+          ASN <input name="asn" size={8} placeholder="AS3215" defaultValue={q.asn} />
         </label>
         <label>
-          CVE <input name="cve" size={16} placeholder="CVE-2021-26855" value={q.cve} />
+          CVE <input name="cve" size={16} placeholder="CVE-2021-26855" defaultValue={q.cve} />
         </label>
         <label>
           Status{" "}
-          <select name="status" value={q.status}>
-            <option value="">any</option>
-            <option value="vulnerable">vulnerable</option>
-            <option value="patched">patched</option>
-            <option value="unknown">unknown</option>
-            <option value="not_affected">not affected</option>
+          <select name="status">
+            <option value="" selected={q.status === ""}>any</option>
+            <option value="vulnerable" selected={q.status === "vulnerable"}>vulnerable</option>
+            <option value="patched" selected={q.status === "patched"}>patched</option>
+            <option value="unknown" selected={q.status === "unknown"}>unknown</option>
+            <option value="not_affected" selected={q.status === "not_affected"}>not affected</option>
           </select>
         </label>
         <label>
           Exchange{" "}
-          <select name="exchange" value={q.exchange}>
-            <option value="">any</option>
-            <option value="true">yes</option>
-            <option value="false">no</option>
+          <select name="exchange">
+            <option value="" selected={q.exchange === ""}>any</option>
+            <option value="true" selected={q.exchange === "true"}>yes</option>
+            <option value="false" selected={q.exchange === "false"}>no</option>
           </select>
         </label>
         <label>
-          Address prefix <input name="ip" size={14} value={q.ip} />
+          Address prefix <input name="ip" size={14} defaultValue={q.ip} />
         </label>
         <button type="submit">Filter</button>
       </form>

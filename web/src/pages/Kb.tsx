@@ -14,9 +14,9 @@ export function Kb(props: { build: string }) {
   return (
     <div>
       <h1>Knowledge base</h1>
-      <form class="filters" id="kb-form" onSubmit={submit}>
+      <form class="filters" id="kb-form" key={props.build} onSubmit={submit}>
         <label>
-          Build <input name="build" placeholder="15.1.2176.2" value={props.build} />
+          Build <input name="build" placeholder="15.1.2176.2" defaultValue={props.build} />
         </label>
         <button type="submit">Explain</button>
       </form>
