@@ -2,13 +2,14 @@
 // map, filtering hosts, a host page, the knowledge base, and a stored host whose title is a script tag shown as
 // text with nothing run. Screenshots of the map and a host page go to bench/out/serve/.
 import { execFileSync } from "node:child_process";
-import { existsSync, mkdirSync, mkdtempSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { chromium, type BrowserContext, type Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startServer, type RunningServer } from "../../src/serve/app.js";
 import { openSqliteStore } from "../../src/store/sqliteStore.js";
+import { buildBundle } from "../triage/bundleFixture.js";
 import { buildFixture, CVE, HOSTILE_IP, HOSTILE_TITLE, type Fixture, VULN } from "../serve/fixture.js";
 
 const CHROMIUM = "/usr/bin/chromium";
@@ -121,4 +122,26 @@ describe("dashboard in Chromium", () => {
     const row = page.locator("#explanation tr", { hasText: CVE });
     expect(await row.locator(".status").textContent()).toBe("vulnerable");
   });
+
+  it("logs out; an analyst uploads a bundle on the triage page (with the CSRF token) and reads its timeline", async () => {
+    const root = path.join(fx.dir, "bundle");
+    mkdirSync(root);
+    buildBundle(root, true);
+    const tgz = path.join(fx.dir, "ex01.tar.gz");
+    execFileSync("tar", ["-czf", tgz, "-C", root, "."]);
+    await page.click("header .who button");
+    await page.waitForSelector("form.login");
+    await page.fill("input[name=user]", "analyst");
+    await page.fill("input[name=password]", "analyst-password");
+    await page.click("button[type=submit]");
+    await page.waitForSelector("header .who");
+    await page.goto(srv.url + "/#/triage");
+    await page.setInputFiles("#triage-form input[name=bundle]", { name: "ex01.tar.gz", mimeType: "application/gzip", buffer: readFileSync(tgz) });
+    await page.click("#triage-form button[type=submit]");
+    await page.waitForSelector("#timeline li", { timeout: 60_000 });
+    expect(await page.textContent("h1")).toContain("compromised");
+    expect(await page.locator("#timeline li").count()).toBeGreaterThan(0);
+    await page.screenshot({ path: path.join(SHOTS, "triage.png"), fullPage: true });
+    expect(problems).toEqual([]);
+  }, 90_000);
 });

@@ -13,7 +13,7 @@ import { toJson } from "../../triage/report/json.js";
 import { triage } from "../../triage/scan.js";
 import { sortTimeline } from "../../triage/verdict.js";
 import type { SqliteStore } from "../../store/sqliteStore.js";
-import { ANY_ROLE, principal, type Route } from "../context.js";
+import { ANY_ROLE, principal, type Route, type RouteArgs } from "../context.js";
 import { HttpError, readBody, sendJson, sendJsonText } from "../http.js";
 
 const SCHEMA = `
@@ -35,6 +35,36 @@ function ensure(store: SqliteStore): void {
 }
 
 const NAME = /^[A-Za-z0-9._ -]{1,100}$/;
+/** Uploads are held in memory while read: at most this many at once (others get 503). */
+const MAX_CONCURRENT_UPLOADS = 2;
+let uploading = 0;
+
+async function checkUpload(a: RouteArgs, user: string): Promise<void> {
+  const body = await readBody(a.req, a.ctx.options.maxUploadBytes);
+  const ext = body[0] === 0x50 && body[1] === 0x4b ? ".zip" : body[0] === 0x1f && body[1] === 0x8b ? ".tar.gz" : undefined;
+  if (!ext) throw new HttpError(415, "expected a .zip or .tar.gz bundle");
+  const given = a.url.searchParams.get("name") ?? "";
+  const name = NAME.test(given) ? given : `bundle${ext}`;
+  const dir = mkdtempSync(path.join(tmpdir(), "vigie-upload-"));
+  let result;
+  try {
+    const file = path.join(dir, `bundle${ext}`);
+    writeFileSync(file, body);
+    result = await triage(file, {});
+  } catch (err) {
+    if (err instanceof BundleInputError) throw new HttpError(400, err.message);
+    throw err;
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+  const report = toJson({ ...result, findings: sortTimeline(result.findings) });
+  const id = randomBytes(8).toString("hex");
+  ensure(a.ctx.store);
+  a.ctx.store.db
+    .prepare("INSERT INTO serve_triage_reports (id, user, name, created_at, verdict, findings, report) VALUES (?, ?, ?, ?, ?, ?, ?)")
+    .run(id, user, name, new Date().toISOString(), result.verdict, result.findings.length, JSON.stringify(report));
+  sendJson(a.res, 201, { id, name, verdict: result.verdict, report });
+}
 
 export const triageRoutes: Route[] = [
   {
@@ -43,30 +73,13 @@ export const triageRoutes: Route[] = [
     access: ["admin", "analyst"],
     handler: async (a) => {
       const who = principal(a);
-      const body = await readBody(a.req, a.ctx.options.maxUploadBytes);
-      const ext = body[0] === 0x50 && body[1] === 0x4b ? ".zip" : body[0] === 0x1f && body[1] === 0x8b ? ".tar.gz" : undefined;
-      if (!ext) throw new HttpError(415, "expected a .zip or .tar.gz bundle");
-      const given = a.url.searchParams.get("name") ?? "";
-      const name = NAME.test(given) ? given : `bundle${ext}`;
-      const dir = mkdtempSync(path.join(tmpdir(), "vigie-upload-"));
-      let result;
+      if (uploading >= MAX_CONCURRENT_UPLOADS) throw new HttpError(503, "other bundles are being checked; try again in a moment");
+      uploading++;
       try {
-        const file = path.join(dir, `bundle${ext}`);
-        writeFileSync(file, body);
-        result = await triage(file, {});
-      } catch (err) {
-        if (err instanceof BundleInputError) throw new HttpError(400, err.message);
-        throw err;
+        await checkUpload(a, who.user.name);
       } finally {
-        rmSync(dir, { recursive: true, force: true });
+        uploading--;
       }
-      const report = toJson({ ...result, findings: sortTimeline(result.findings) });
-      const id = randomBytes(8).toString("hex");
-      ensure(a.ctx.store);
-      a.ctx.store.db
-        .prepare("INSERT INTO serve_triage_reports (id, user, name, created_at, verdict, findings, report) VALUES (?, ?, ?, ?, ?, ?, ?)")
-        .run(id, who.user.name, name, new Date().toISOString(), result.verdict, result.findings.length, JSON.stringify(report));
-      sendJson(a.res, 201, { id, name, verdict: result.verdict, report });
     },
   },
   {
