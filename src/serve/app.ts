@@ -5,6 +5,7 @@
  */
 import { existsSync, readFileSync, statSync } from "node:fs";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import { createServer as createTlsServer } from "node:https";
 import type { AddressInfo } from "node:net";
 import path from "node:path";
 import { BuildExplainer } from "../assess/explainBuild.js";
@@ -113,6 +114,8 @@ export interface StartOptions extends Partial<ServeOptions> {
   host?: string;
   port?: number;
   webDir?: string;
+  /** Serve HTTPS with this certificate and key (PEM); cookies are then Secure. */
+  tls?: { cert: Buffer; key: Buffer };
 }
 
 export interface RunningServer {
@@ -128,9 +131,10 @@ export async function startServer(o: StartOptions): Promise<RunningServer> {
     store: o.store,
     explainer: new BuildExplainer(o.kb),
     cache: new AnswerCache(o.store),
-    options: { maxUploadBytes: o.maxUploadBytes ?? 100 * 1024 * 1024, secureCookies: o.secureCookies ?? false },
+    options: { maxUploadBytes: o.maxUploadBytes ?? 100 * 1024 * 1024, secureCookies: o.tls !== undefined || (o.secureCookies ?? false) },
   };
-  const server = createServer(createHandler(ctx, o.webDir ?? defaultWebDir()));
+  const handler = createHandler(ctx, o.webDir ?? defaultWebDir());
+  const server: Server = o.tls ? createTlsServer({ cert: o.tls.cert, key: o.tls.key, minVersion: "TLSv1.2" }, handler) : createServer(handler);
   server.headersTimeout = 30_000;
   server.requestTimeout = 300_000;
   await new Promise<void>((resolve, reject) => {
@@ -141,7 +145,7 @@ export async function startServer(o: StartOptions): Promise<RunningServer> {
   const host = a.family === "IPv6" ? `[${a.address}]` : a.address;
   return {
     server,
-    url: `http://${host}:${a.port}`,
+    url: `${o.tls ? "https" : "http"}://${host}:${a.port}`,
     close: () =>
       new Promise<void>((resolve) => {
         server.closeAllConnections();

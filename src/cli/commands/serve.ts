@@ -1,4 +1,5 @@
 /** `vigie serve`: the API and the dashboard over the store, on 127.0.0.1 by default. Nothing is open without an account. */
+import { readFileSync } from "node:fs";
 import type { Command } from "commander";
 import { countUsers } from "../../store/auth.js";
 import { startServer } from "../../serve/app.js";
@@ -15,17 +16,28 @@ export function registerServe(program: Command): void {
       .option("--host <address>", "address to listen on", "127.0.0.1")
       .option("--max-upload-mb <n>", "largest triage bundle accepted, in MB", "100")
       .option("--secure-cookies", "mark session cookies Secure (when a TLS proxy serves the dashboard)")
+      .option("--tls-cert <file>", "serve HTTPS with this certificate (PEM; with --tls-key); cookies are then Secure")
+      .option("--tls-key <file>", "the certificate's private key (PEM)")
       .option("--kb-dir <dir>", "folder of imported knowledge-base updates"),
-  ).action(async (o: { port: string; host: string; maxUploadMb: string; secureCookies?: boolean; kbDir?: string; db?: string }) => {
+  ).action(async (o: { port: string; host: string; maxUploadMb: string; secureCookies?: boolean; tlsCert?: string; tlsKey?: string; kbDir?: string; db?: string }) => {
     const port = Number(o.port);
     if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError(`--port ${o.port}: 0-65535`);
     const mb = Number(o.maxUploadMb);
     if (!Number.isFinite(mb) || mb <= 0 || mb > 4096) throw new UsageError(`--max-upload-mb ${o.maxUploadMb}: 1-4096`);
+    if ((o.tlsCert === undefined) !== (o.tlsKey === undefined)) throw new UsageError("--tls-cert and --tls-key go together");
+    let tls: { cert: Buffer; key: Buffer } | undefined;
+    if (o.tlsCert !== undefined && o.tlsKey !== undefined) {
+      try {
+        tls = { cert: readFileSync(o.tlsCert), key: readFileSync(o.tlsKey) };
+      } catch (err) {
+        throw new UsageError(`TLS files: ${(err as Error).message}`);
+      }
+    }
     const kb = openKnowledgeBase(o.kbDir !== undefined ? { kbDir: o.kbDir } : {});
     const store = openStore(o.db);
     let running;
     try {
-      running = await startServer({ store, kb, host: o.host, port, maxUploadBytes: Math.floor(mb * 1024 * 1024), secureCookies: o.secureCookies === true });
+      running = await startServer({ store, kb, host: o.host, port, maxUploadBytes: Math.floor(mb * 1024 * 1024), secureCookies: o.secureCookies === true, ...(tls ? { tls } : {}) });
     } catch (err) {
       await store.close();
       throw new UsageError(`cannot listen on ${o.host}:${port}: ${(err as Error).message}`);
