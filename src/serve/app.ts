@@ -25,8 +25,9 @@ import { kbRoutes } from "./routes/kb.js";
 import { sessionRoutes } from "./routes/session.js";
 import { snapshotRoutes } from "./routes/snapshots.js";
 import { triageRoutes } from "./routes/triage.js";
+import { userRoutes } from "./routes/users.js";
 
-export const ROUTES: Route[] = [...healthRoutes, ...sessionRoutes, ...snapshotRoutes, ...censusRoutes, ...hostRoutes, ...kbRoutes, ...triageRoutes, ...openapiRoutes];
+export const ROUTES: Route[] = [...healthRoutes, ...sessionRoutes, ...snapshotRoutes, ...censusRoutes, ...hostRoutes, ...kbRoutes, ...triageRoutes, ...userRoutes, ...openapiRoutes];
 
 export const defaultWebDir = (): string => path.join(packageRoot(), "dist", "web");
 

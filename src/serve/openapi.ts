@@ -103,6 +103,7 @@ export const OPENAPI = {
       get: { summary: "triage reports (constituency-limited users: their own)", responses: { "200": json("reports"), ...errors } },
     },
     "/api/triage/{id}": { get: { summary: "one triage report, findings in timeline order", parameters: [{ name: "id", in: "path", required: true, schema: { type: "string" } }], responses: { "200": json("report"), "404": json("none"), ...errors } } },
+    "/api/users": { get: { summary: "accounts and their token ids (admins only)", responses: { "200": json("users"), ...errors } } },
     "/api/openapi.json": { get: { summary: "this document", responses: { "200": json("OpenAPI") } } },
   },
 } as const;

@@ -102,6 +102,15 @@ describe("a constituency-limited user", () => {
     expect((await fetch(srv.url + "/api/triage", { method: "POST", headers: { Authorization: `Bearer ${fx.tokens.fr}` }, body: new Uint8Array(zip) })).status).toBe(403);
   }, 60_000);
 
+  it("admin-only routes refuse everyone else", async () => {
+    expect((await get("/api/users", fx.tokens.fr)).status).toBe(403);
+    expect((await get("/api/users", fx.tokens.viewer)).status).toBe(403);
+    expect((await get("/api/users", fx.tokens.analyst)).status).toBe(403);
+    const users = await json<{ users: Array<{ name: string; constituency: string[]; tokens: Array<{ id: string }> }> }>("/api/users", fx.tokens.admin);
+    expect(users.users.find((u) => u.name === "fr")?.constituency).toEqual(["193.51.224.0/24", "AS12322"]);
+    expect(JSON.stringify(users)).not.toContain(fx.tokens.fr);
+  });
+
   it("every data route is covered by a scope check above (a new route must be added here)", () => {
     const covered = new Set([
       "/^\\/api\\/health$/",
@@ -119,6 +128,7 @@ describe("a constituency-limited user", () => {
       "/^\\/api\\/kb\\/explain$/",
       "/^\\/api\\/triage$/",
       "/^\\/api\\/triage\\/([0-9a-f]{16})$/",
+      "/^\\/api\\/users$/",
       "/^\\/api\\/openapi\\.json$/",
     ]);
     for (const r of ROUTES) expect(covered.has(String(r.path)), String(r.path)).toBe(true);
