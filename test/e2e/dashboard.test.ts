@@ -81,6 +81,9 @@ describe("dashboard in Chromium", () => {
     await page.click("#host-filters button[type=submit]");
     await expect.poll(() => page.locator("#hosts tbody tr").count()).toBe(3);
     expect(await page.textContent("#host-count")).toMatch(/^3 hosts/);
+    const csv = await page.request.get(srv.url + ((await page.getAttribute("#export", "href")) ?? ""));
+    expect(csv.status()).toBe(200);
+    expect((await csv.text()).trim().split("\n").length).toBe(4); // header + the 3 FR hosts, with the session cookie
     await page.click("button.sort[data-sort=ip]");
     await page.click("button.sort[data-sort=ip]");
     await expect.poll(() => page.url()).toContain("order=desc");

@@ -72,7 +72,10 @@ export function Hosts(props: { query: URLSearchParams }) {
       {d && (
         <p class="muted" id="host-count">
           {d.total} hosts in snapshot {d.snapshot}
-          {d.total > 0 ? `; ${d.offset + 1}–${Math.min(d.offset + d.hosts.length, d.total)} shown` : ""}
+          {d.total > 0 ? `; ${d.offset + 1}–${Math.min(d.offset + d.hosts.length, d.total)} shown` : ""}{" "}
+          <a id="export" href={`/api/hosts.csv${qs({ ...q, sort, order })}`} download>
+            Export CSV
+          </a>
         </p>
       )}
       <table id="hosts">
