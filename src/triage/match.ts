@@ -27,7 +27,7 @@ export class LogMatcher {
   readonly prefilter: RegExp | null;
   readonly needsFields: boolean;
 
-  constructor(ruleSet: RuleSet, readonly logType: LogType, extraLiterals: string[] = []) {
+  constructor(ruleSet: Pick<RuleSet, "logRules">, readonly logType: LogType, extraLiterals: string[] = []) {
     this.rules = ruleSet.logRules.filter((r) => r.logTypes.includes(logType));
     const lits = new Set<string>();
     for (const r of this.rules) for (const l of r.anyOf) lits.add(l);

@@ -3,8 +3,12 @@
  * This is the I/O edge; the scanners, matcher and verdict are pure.
  */
 import { createHash } from "node:crypto";
+import { existsSync } from "node:fs";
+import { availableParallelism } from "node:os";
+import { fileURLToPath } from "node:url";
 import { readBundle, detectBundle } from "./bundle/index.js";
-import { type BundleLimits, DEFAULT_LIMITS } from "./bundle/types.js";
+import { DIR_CHUNK_BYTES } from "./bundle/dir.js";
+import { type BundleLimits, DEFAULT_LIMITS, entryLimitMessage, totalLimitMessage } from "./bundle/types.js";
 import { classifyEntry, serverPathOf } from "./classify.js";
 import { loadTriageRules } from "./load.js";
 import { EventXmlScanner, EvtxScanner } from "./logs/eventlog.js";
@@ -15,6 +19,8 @@ import type { RuleMeta, RuleSet } from "./rules.js";
 import type { Finding, LogCoverage, LogType, TriageProblem, TriageResult } from "./types.js";
 import { LOG_TYPES } from "./types.js";
 import { corroborate, sortTimeline, verdictOf } from "./verdict.js";
+import { ScanPool } from "./pool.js";
+import type { WorkerResult } from "./worker.js";
 import { buildYara, type YaraEngine } from "./yara.js";
 
 export interface TriageOptions {
@@ -25,6 +31,22 @@ export interface TriageOptions {
   limits?: Partial<BundleLimits>;
   /** Files larger than this are hashed and name-checked but not YARA-scanned. */
   maxYaraBytes?: number;
+  /**
+   * Worker threads scanning the log files of directory bundles (default: one per core when there are 2 or more,
+   * else none; 0 scans everything on the main thread). Results are merged in bundle order, so the output is the
+   * same as a sequential run.
+   */
+  workers?: number;
+  /** The compiled worker module (default: worker.js next to this module; without it, the scan is sequential). */
+  workerScript?: URL;
+}
+
+/** Log files smaller than this are scanned on the main thread (a worker round trip is not worth it). */
+const WORKER_MIN_BYTES = 256 * 1024;
+
+function defaultWorkerScript(): URL | null {
+  const url = new URL("./worker.js", import.meta.url);
+  return existsSync(fileURLToPath(url)) ? url : null;
 }
 
 export interface TriageOutput extends TriageResult {
@@ -67,87 +89,153 @@ export async function triage(input: string, options: TriageOptions = {}): Promis
   const coverage = new Map<LogType, CoverageAcc>(LOG_TYPES.map((t) => [t, new CoverageAcc()]));
   const findings: Finding[] = [];
   const problems: TriageProblem[] = [];
-  const problem = (file: string, message: string): void => {
-    if (problems.length < 10000) problems.push({ file, message });
-  };
   const stats = { files: 0, bytes: 0, yaraFiles: 0, listedFiles: 0 };
+  /**
+   * Effects on findings, problems, coverage and stats, applied in bundle order. Entries scanned by a worker leave a
+   * promise of their effect at their place, so the merged result does not depend on which worker finished first.
+   */
+  const effects: Array<(() => void) | Promise<() => void>> = [];
+  const problem = (file: string, message: string): void => {
+    effects.push(() => {
+      if (problems.length < 10000) problems.push({ file, message });
+    });
+  };
 
-  await readBundle(
-    input,
-    kind,
-    limits,
-    async (entry, chunks) => {
-      stats.files++;
-      const k = classifyEntry(entry.path);
-      if (k.kind === "log") {
-        const sc = new LogFileScanner(entry.path, matcherFor(k.logType));
-        try {
-          for await (const c of chunks) sc.push(c);
-        } finally {
-          sc.end();
-          stats.bytes += sc.bytes;
-          findings.push(...sc.findings);
-          coverage.get(k.logType)!.add(sc.lines, sc.bytes, sc.first, sc.last);
-          for (const [rule, n] of sc.suppressed) problem(entry.path, `${n} more hits of ${rule} not listed (cap per rule and file)`);
-          if (sc.overlongLines) problem(entry.path, `${sc.overlongLines} line(s) longer than 1 MiB, checked in pieces`);
+  const nWorkers = options.workers ?? (availableParallelism() > 1 ? availableParallelism() : 0);
+  const script = nWorkers > 0 ? (options.workerScript ?? defaultWorkerScript()) : null;
+  let pool: ScanPool | null = null;
+  /** Bytes of files handed to workers and not yet counted in the bundle budget. */
+  let reserved = 0;
+  let jobId = 0;
+
+  try {
+    await readBundle(
+      input,
+      kind,
+      limits,
+      async (entry, chunks) => {
+        stats.files++;
+        const k = classifyEntry(entry.path);
+        if (k.kind === "log") {
+          const local = entry.local;
+          const size = entry.size ?? 0;
+          // Handed to a worker only when far from every limit, so limit behaviour stays the sequential one.
+          if (
+            script &&
+            local &&
+            size >= WORKER_MIN_BYTES &&
+            size * 2 < limits.maxEntryBytes &&
+            local.budget.total + reserved + size * 2 < limits.maxTotalBytes
+          ) {
+            pool ??= new ScanPool(script, nWorkers, { logRules: rules.logRules });
+            const w = await pool.acquire();
+            const allowance = limits.maxTotalBytes - local.budget.total - reserved;
+            reserved += size;
+            const logType = k.logType;
+            const job = pool.run(w, {
+              id: ++jobId,
+              path: local.path,
+              file: entry.path,
+              logType,
+              chunkBytes: DIR_CHUNK_BYTES,
+              maxEntryBytes: limits.maxEntryBytes,
+              entryLimit: entryLimitMessage(limits.maxEntryBytes),
+              maxBytes: allowance,
+              totalLimit: totalLimitMessage(limits.maxTotalBytes),
+            });
+            effects.push(
+              job.then((r) => {
+                reserved -= size;
+                local.budget.total += r.metered;
+                return () => applyLog(entry.path, logType, r);
+              }),
+            );
+            return;
+          }
+          const sc = new LogFileScanner(entry.path, matcherFor(k.logType));
+          try {
+            for await (const c of chunks) sc.push(c);
+          } finally {
+            sc.end();
+            const logType = k.logType;
+            effects.push(() => applyLog(entry.path, logType, { findings: sc.findings, suppressed: [...sc.suppressed], overlongLines: sc.overlongLines, lines: sc.lines, bytes: sc.bytes, first: sc.first, last: sc.last }));
+          }
+          return;
         }
-        return;
-      }
-      if (k.kind === "evtx" || k.kind === "eventxml") {
-        const sc = k.kind === "evtx" ? new EvtxScanner(entry.path, matcherFor("eventlog")) : new EventXmlScanner(entry.path, matcherFor("eventlog"));
-        try {
-          for await (const c of chunks) sc.push(c);
-        } finally {
-          sc.end();
-          stats.bytes += sc.bytes;
-          findings.push(...sc.findings);
-          coverage.get("eventlog")!.add(sc.records, sc.bytes, sc.first, sc.last);
-          for (const p of sc.problems) problem(entry.path, p);
+        if (k.kind === "evtx" || k.kind === "eventxml") {
+          const sc = k.kind === "evtx" ? new EvtxScanner(entry.path, matcherFor("eventlog")) : new EventXmlScanner(entry.path, matcherFor("eventlog"));
+          try {
+            for await (const c of chunks) sc.push(c);
+          } finally {
+            sc.end();
+            stats.bytes += sc.bytes;
+            const found = sc.findings;
+            effects.push(() => findings.push(...found));
+            coverage.get("eventlog")!.add(sc.records, sc.bytes, sc.first, sc.last);
+            for (const p of sc.problems) problem(entry.path, p);
+          }
+          return;
         }
-        return;
-      }
-      if (k.kind === "listing") {
-        const sc = new ListingScanner(entry.path, rules.fileRules);
-        try {
-          for await (const c of chunks) sc.push(c);
-        } finally {
-          sc.end();
-          stats.bytes += sc.bytes;
-          stats.listedFiles += sc.rows;
-          findings.push(...sc.findings);
-          for (const p of sc.problems) problem(entry.path, p);
+        if (k.kind === "listing") {
+          const sc = new ListingScanner(entry.path, rules.fileRules);
+          try {
+            for await (const c of chunks) sc.push(c);
+          } finally {
+            sc.end();
+            stats.bytes += sc.bytes;
+            stats.listedFiles += sc.rows;
+            const found = sc.findings;
+            effects.push(() => findings.push(...found));
+            for (const p of sc.problems) problem(entry.path, p);
+          }
+          return;
         }
-        return;
-      }
-      // A plain file: hash it, check its name and path, YARA-scan it if small enough.
-      const hash = createHash("sha256");
-      const keep: Buffer[] = [];
-      let kept = 0;
-      let size = 0;
-      for await (const c of chunks) {
-        hash.update(c);
-        size += c.length;
-        if (yara && size <= maxYaraBytes) {
-          keep.push(c);
-          kept += c.length;
-        } else if (keep.length) {
-          keep.length = 0;
-          kept = 0;
+        // A plain file: hash it, check its name and path, YARA-scan it if small enough.
+        const hash = createHash("sha256");
+        const keep: Buffer[] = [];
+        let kept = 0;
+        let size = 0;
+        for await (const c of chunks) {
+          hash.update(c);
+          size += c.length;
+          if (yara && size <= maxYaraBytes) {
+            keep.push(c);
+            kept += c.length;
+          } else if (keep.length) {
+            keep.length = 0;
+            kept = 0;
+          }
         }
-      }
-      stats.bytes += size;
-      const sha = hash.digest("hex");
-      const sp = serverPathOf(entry.path);
-      findings.push(
-        ...matchFileRules(rules.fileRules, { serverPath: sp, displayPath: entry.path, sha256: sha, lastWrite: null, size }, { file: entry.path, line: null }),
-      );
-      if (yara && size <= maxYaraBytes && kept === size) {
-        stats.yaraFiles++;
-        findings.push(...yara.scan(Buffer.concat(keep, kept), entry.path));
-      }
-    },
-    problem,
-  );
+        stats.bytes += size;
+        const sha = hash.digest("hex");
+        const sp = serverPathOf(entry.path);
+        const found = matchFileRules(rules.fileRules, { serverPath: sp, displayPath: entry.path, sha256: sha, lastWrite: null, size }, { file: entry.path, line: null });
+        if (yara && size <= maxYaraBytes && kept === size) {
+          stats.yaraFiles++;
+          found.push(...yara.scan(Buffer.concat(keep, kept), entry.path));
+        }
+        effects.push(() => findings.push(...found));
+      },
+      problem,
+    );
+    for (const e of effects) (await e)();
+  } finally {
+    if (pool) await (pool as ScanPool).close();
+  }
+
+  function applyLog(file: string, logType: LogType, r: Pick<WorkerResult, "findings" | "suppressed" | "overlongLines" | "lines" | "bytes" | "first" | "last"> & Partial<Pick<WorkerResult, "limit" | "errorCode">>): void {
+    stats.bytes += r.bytes;
+    findings.push(...r.findings);
+    coverage.get(logType)!.add(r.lines, r.bytes, r.first, r.last);
+    const add = (message: string): void => {
+      if (problems.length < 10000) problems.push({ file, message });
+    };
+    for (const [rule, n] of r.suppressed) add(`${n} more hits of ${rule} not listed (cap per rule and file)`);
+    if (r.overlongLines) add(`${r.overlongLines} line(s) longer than 1 MiB, checked in pieces`);
+    // Same messages as the directory reader gives when reading fails on the main thread.
+    if (r.limit) add(r.limit);
+    else if (r.errorCode) add(`cannot read (${r.errorCode})`);
+  }
 
   const logRuleIds = new Set(rules.logRules.map((r) => r.id));
   const judged = sortTimeline(corroborate(findings, (f) => logRuleIds.has(f.rule)));

@@ -1,8 +1,11 @@
 /** A directory bundle: regular files only; symbolic links and special files are not followed (they could lead outside). */
-import { createReadStream } from "node:fs";
+import { createReadStream, type ReadStream } from "node:fs";
 import { lstat, opendir } from "node:fs/promises";
 import path from "node:path";
 import { Budget, type BundleLimits, type EntryVisitor, LimitError, type ProblemSink } from "./types.js";
+
+/** Read size of one chunk of a directory bundle's file (worker threads read with the same size, see scan.ts). */
+export const DIR_CHUNK_BYTES = 1 << 20;
 
 export async function readDirBundle(root: string, limits: BundleLimits, visit: EntryVisitor, problem: ProblemSink): Promise<number> {
   const budget = new Budget(limits);
@@ -48,13 +51,20 @@ export async function readDirBundle(root: string, limits: BundleLimits, visit: E
         if (entries === limits.maxEntries + 1) problem(r, `more than ${limits.maxEntries} files; the rest are not read`);
         continue;
       }
-      const stream = createReadStream(full, { highWaterMark: 1 << 20 });
+      // Opened only if the visitor reads the chunks (it may hand the file to a worker thread instead).
+      let stream: ReadStream | null = null;
+      const chunks = {
+        [Symbol.asyncIterator]: (): AsyncIterator<Buffer> => {
+          stream ??= createReadStream(full, { highWaterMark: DIR_CHUNK_BYTES });
+          return (stream as AsyncIterable<Buffer>)[Symbol.asyncIterator]();
+        },
+      };
       try {
-        await visit({ path: r, size: st.size }, budget.meter(stream, null));
+        await visit({ path: r, size: st.size, local: { path: full, budget } }, budget.meter(chunks, null));
       } catch (err) {
         problem(r, err instanceof LimitError ? err.message : `cannot read (${errCode(err)})`);
       } finally {
-        stream.destroy();
+        (stream as ReadStream | null)?.destroy();
       }
     }
   };

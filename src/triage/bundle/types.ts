@@ -29,6 +29,8 @@ export interface EntryInfo {
   path: string;
   /** Declared uncompressed size, when the container says. */
   size: number | null;
+  /** Directory bundles only: the file on disk and the bundle's byte budget, for readers that bypass `chunks`. */
+  local?: { path: string; budget: Budget };
 }
 
 export type EntryVisitor = (entry: EntryInfo, chunks: AsyncIterable<Buffer>) => Promise<void>;
@@ -61,6 +63,9 @@ export function displayName(raw: string): string {
   return s.length > 200 ? `${s.slice(0, 200)}…` : s;
 }
 
+export const entryLimitMessage = (max: number): string => `entry exceeds ${max} bytes uncompressed; rest not read`;
+export const totalLimitMessage = (max: number): string => `bundle exceeds ${max} bytes uncompressed; rest not read`;
+
 /** Byte budget shared by all entries of one bundle. */
 export class Budget {
   total = 0;
@@ -72,8 +77,8 @@ export class Budget {
     for await (const c of chunks) {
       n += c.length;
       this.total += c.length;
-      if (n > this.limits.maxEntryBytes) throw new LimitError(`entry exceeds ${this.limits.maxEntryBytes} bytes uncompressed; rest not read`);
-      if (this.total > this.limits.maxTotalBytes) throw new LimitError(`bundle exceeds ${this.limits.maxTotalBytes} bytes uncompressed; rest not read`);
+      if (n > this.limits.maxEntryBytes) throw new LimitError(entryLimitMessage(this.limits.maxEntryBytes));
+      if (this.total > this.limits.maxTotalBytes) throw new LimitError(totalLimitMessage(this.limits.maxTotalBytes));
       if (compressedSize !== null && n > this.limits.ratioFloorBytes && n / Math.max(1, compressedSize) > this.limits.maxRatio)
         throw new LimitError(`compression ratio above ${this.limits.maxRatio}:1 (decompression bomb?); rest not read`);
       yield c;
