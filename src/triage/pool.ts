@@ -5,6 +5,8 @@
 import { Worker } from "node:worker_threads";
 import type { WorkerInit, WorkerJob, WorkerResult } from "./worker.js";
 
+const WORKER_HEAP = { maxOldGenerationSizeMb: 96, maxYoungGenerationSizeMb: 4 };
+
 export class ScanPool {
   private readonly all: Worker[] = [];
   private readonly idle: Worker[] = [];
@@ -38,7 +40,9 @@ export class ScanPool {
   }
 
   private spawn(): Worker {
-    const w = new Worker(this.script, { workerData: this.init });
+    // A worker holds one chunk, one line and its file's capped findings: a small heap keeps garbage (1 MiB strings per
+    // chunk) collected early, so peak RSS stays low. Running out of it fails that file visibly ("cannot read").
+    const w = new Worker(this.script, { workerData: this.init, resourceLimits: WORKER_HEAP });
     this.all.push(w);
     w.on("message", (r: WorkerResult) => {
       const j = this.jobs.get(w);

@@ -39,9 +39,10 @@ export interface TriageOptions {
   workers?: number;
   /** The compiled worker module (default: worker.js next to this module; without it, the scan is sequential). */
   workerScript?: URL;
+  /** Log files smaller than this stay on the main thread (default 256 KiB: a worker round trip is not worth it). */
+  workerMinBytes?: number;
 }
 
-/** Log files smaller than this are scanned on the main thread (a worker round trip is not worth it). */
 const WORKER_MIN_BYTES = 256 * 1024;
 
 function defaultWorkerScript(): URL | null {
@@ -107,6 +108,7 @@ export async function triage(input: string, options: TriageOptions = {}): Promis
   /** Bytes of files handed to workers and not yet counted in the bundle budget. */
   let reserved = 0;
   let jobId = 0;
+  const workerMinBytes = options.workerMinBytes ?? WORKER_MIN_BYTES;
 
   try {
     await readBundle(
@@ -123,7 +125,7 @@ export async function triage(input: string, options: TriageOptions = {}): Promis
           if (
             script &&
             local &&
-            size >= WORKER_MIN_BYTES &&
+            size >= workerMinBytes &&
             size * 2 < limits.maxEntryBytes &&
             local.budget.total + reserved + size * 2 < limits.maxTotalBytes
           ) {
