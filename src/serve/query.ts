@@ -8,7 +8,7 @@ import { buildCensus, totalOf, type CensusBy } from "../census/census.js";
 import { buildDiff, type CensusDiff } from "../census/diff.js";
 import { trendPoint, type Trend } from "../census/trend.js";
 import { censusCounts, diffCounts, type CensusFilter, type GroupColumn } from "../store/census.js";
-import type { SqliteStore } from "../store/sqliteStore.js";
+import { hostFilterSql, type SqliteStore } from "../store/sqliteStore.js";
 import { scopeSql, type Scope } from "./auth/constituency.js";
 import { HttpError } from "./http.js";
 
@@ -116,33 +116,18 @@ export interface HostListQuery {
 }
 
 function hostWhere(store: SqliteStore, scope: Scope | undefined, q: HostListQuery): { sql: string; params: unknown[] } {
-  const clauses = ["h.snapshot_id = ?"];
-  const params: unknown[] = [q.snapshot];
-  if (q.exchange !== undefined) clauses.push(q.exchange ? "h.is_exchange = 1" : "h.is_exchange = 0");
-  if (q.country !== undefined) {
-    clauses.push("h.country = ?");
-    params.push(q.country);
-  }
-  if (q.asn !== undefined) {
-    clauses.push("h.asn = ?");
-    params.push(q.asn);
-  }
+  const { clauses, params } = hostFilterSql({
+    snapshotId: q.snapshot,
+    ...(q.exchange !== undefined ? { exchange: q.exchange } : {}),
+    ...(q.country !== undefined ? { country: q.country } : {}),
+    ...(q.asn !== undefined ? { asn: q.asn } : {}),
+    ...(q.cve !== undefined ? { cve: q.cve } : {}),
+    ...(q.status !== undefined ? { status: q.status } : {}),
+  });
   if (q.ip !== undefined) {
     // A prefix range on the indexed (snapshot_id, ip, port) key.
     clauses.push("h.ip >= ? AND h.ip < ?");
     params.push(q.ip, q.ip + "\uffff");
-  }
-  if (q.status !== undefined || q.cve !== undefined) {
-    const sub = ["c.host_id = h.id"];
-    if (q.cve !== undefined) {
-      sub.push("c.cve = ?");
-      params.push(q.cve);
-    }
-    if (q.status !== undefined) {
-      sub.push("c.status = ?");
-      params.push(q.status);
-    }
-    clauses.push(`EXISTS (SELECT 1 FROM host_cves c WHERE ${sub.join(" AND ")})`);
   }
   if (q.after !== undefined) {
     clauses.push(q.order === "desc" ? "h.id < ?" : "h.id > ?");

@@ -110,6 +110,45 @@ function toSnapshot(r: SnapshotRow): Snapshot {
   };
 }
 
+/** Host filters shared by every reader of the hosts table (CLI, API): alias `h` for hosts, `c` for host_cves. */
+export interface HostFilter {
+  snapshotId: string;
+  /** true: Exchange only; false: non-Exchange only. */
+  exchange?: boolean;
+  country?: string;
+  asn?: number;
+  /** With status: this CVE in this status; alone: hosts judged for this CVE; status alone: any CVE in it. */
+  cve?: string;
+  status?: string;
+}
+
+export function hostFilterSql(f: HostFilter): { clauses: string[]; params: unknown[] } {
+  const clauses = ["h.snapshot_id = ?"];
+  const params: unknown[] = [f.snapshotId];
+  if (f.exchange !== undefined) clauses.push(f.exchange ? "h.is_exchange = 1" : "h.is_exchange = 0");
+  if (f.country !== undefined) {
+    clauses.push("h.country = ?");
+    params.push(f.country);
+  }
+  if (f.asn !== undefined) {
+    clauses.push("h.asn = ?");
+    params.push(f.asn);
+  }
+  if (f.status !== undefined || f.cve !== undefined) {
+    const sub = ["c.host_id = h.id"];
+    if (f.cve !== undefined) {
+      sub.push("c.cve = ?");
+      params.push(f.cve);
+    }
+    if (f.status !== undefined) {
+      sub.push("c.status = ?");
+      params.push(f.status);
+    }
+    clauses.push(`EXISTS (SELECT 1 FROM host_cves c WHERE ${sub.join(" AND ")})`);
+  }
+  return { clauses, params };
+}
+
 /** The per-host status key stored for census grouping. */
 export function cveStatusKey(cves: readonly CveVerdict[]): string {
   return [...cves]
@@ -265,30 +304,8 @@ export class SqliteStore implements Store {
   }
 
   private where(q: HostQuery): { sql: string; params: unknown[] } {
-    const clauses = ["h.snapshot_id = ?"];
-    const params: unknown[] = [q.snapshotId];
-    if (q.exchangeOnly) clauses.push("h.is_exchange = 1");
-    if (q.country !== undefined) {
-      clauses.push("h.country = ?");
-      params.push(q.country);
-    }
-    if (q.asn !== undefined) {
-      clauses.push("h.asn = ?");
-      params.push(q.asn);
-    }
-    if (q.status !== undefined || q.cve !== undefined) {
-      const sub = ["c.host_id = h.id"];
-      if (q.cve !== undefined) {
-        sub.push("c.cve = ?");
-        params.push(q.cve);
-      }
-      if (q.status !== undefined) {
-        sub.push("c.status = ?");
-        params.push(q.status);
-      }
-      clauses.push(`EXISTS (SELECT 1 FROM host_cves c WHERE ${sub.join(" AND ")})`);
-    }
-    return { sql: clauses.join(" AND "), params };
+    const w = hostFilterSql({ ...q, ...(q.exchangeOnly ? { exchange: true } : {}) });
+    return { sql: w.clauses.join(" AND "), params: w.params };
   }
 
   async countHosts(q: HostQuery): Promise<number> {
