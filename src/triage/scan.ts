@@ -105,8 +105,6 @@ export async function triage(input: string, options: TriageOptions = {}): Promis
   const nWorkers = options.workers ?? (availableParallelism() > 1 ? availableParallelism() : 0);
   const script = nWorkers > 0 ? (options.workerScript ?? defaultWorkerScript()) : null;
   let pool: ScanPool | null = null;
-  /** Bytes of files handed to workers and not yet counted in the bundle budget. */
-  let reserved = 0;
   let jobId = 0;
   const workerMinBytes = options.workerMinBytes ?? WORKER_MIN_BYTES;
 
@@ -127,12 +125,13 @@ export async function triage(input: string, options: TriageOptions = {}): Promis
             local &&
             size >= workerMinBytes &&
             size * 2 < limits.maxEntryBytes &&
-            local.budget.total + reserved + size * 2 < limits.maxTotalBytes
+            local.budget.total + size * 2 < limits.maxTotalBytes
           ) {
             pool ??= new ScanPool(script, nWorkers, { logRules: rules.logRules });
             const w = await pool.acquire();
-            const allowance = limits.maxTotalBytes - local.budget.total - reserved;
-            reserved += size;
+            const allowance = limits.maxTotalBytes - local.budget.total;
+            // Counted at once (corrected when the worker answers), so files read meanwhile see the bytes in flight.
+            local.budget.total += size;
             const logType = k.logType;
             const job = pool.run(w, {
               id: ++jobId,
@@ -147,8 +146,7 @@ export async function triage(input: string, options: TriageOptions = {}): Promis
             });
             effects.push(
               job.then((r) => {
-                reserved -= size;
-                local.budget.total += r.metered;
+                local.budget.total += r.metered - size;
                 return () => applyLog(entry.path, logType, r);
               }),
             );

@@ -11,7 +11,10 @@ import ts from "typescript";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { generateBundle } from "../../bench/triage/generate.js";
 import { iisHeader, PROXYLOGON_TRACES as T } from "../../bench/triage/synth.js";
+import { LogMatcher } from "../../src/triage/match.js";
+import { loadTriageRules } from "../../src/triage/load.js";
 import { triage, type TriageOutput } from "../../src/triage/scan.js";
+import { scanFileJob } from "../../src/triage/worker.js";
 
 let tmp: string;
 let workerScript: URL;
@@ -63,12 +66,35 @@ describe("parallel scan", () => {
     expect(comparable(par)).toBe(comparable(seq));
   });
 
+  it("keeps the sequential limit behaviour (entry and bundle byte limits)", async () => {
+    const dir = path.join(tmp, "bundle");
+    for (const limits of [{ maxTotalBytes: 1_500_000 }, { maxEntryBytes: 40_000 }]) {
+      const seq = await triage(dir, { workers: 0, yara: false, limits });
+      const par = await triage(dir, { workers: 2, workerScript, workerMinBytes: 0, yara: false, limits });
+      expect(seq.problems.some((p) => /exceeds/.test(p.message))).toBe(true);
+      expect(comparable(par)).toBe(comparable(seq));
+    }
+  });
+
   it("a worker that cannot start is reported as a read problem, not a hang", async () => {
-    const dir = path.join(tmp, "small");
-    generateBundle(dir, 1);
+    const dir = path.join(tmp, "bundle", "logs", "W3SVC2");
     const broken = pathToFileURL(path.join(tmp, "no-such-worker.js"));
     const r = await triage(dir, { workers: 1, workerScript: broken, workerMinBytes: 0, yara: false });
     expect(r.problems.length).toBeGreaterThan(0);
     expect(r.problems.every((p) => /cannot read \(scan worker/.test(p.message))).toBe(true);
+  });
+
+  it("a worker stops at the entry limit with the directory reader's message", () => {
+    const file = path.join(tmp, "bundle", "logs", "W3SVC2", "u_ex210303.log");
+    const matcher = new LogMatcher(loadTriageRules().rules, "iis", ["#Fields:"]);
+    const job = { id: 1, path: file, file: "x.log", logType: "iis" as const, chunkBytes: 1 << 20, entryLimit: "E", totalLimit: "T" };
+    const r = scanFileJob({ ...job, maxEntryBytes: 1.5 * (1 << 20), maxBytes: 1e12 }, matcher);
+    expect(r).toMatchObject({ limit: "E", metered: 2 << 20, bytes: 1 << 20 });
+    expect(scanFileJob({ ...job, maxEntryBytes: 1e12, maxBytes: 2.5 * (1 << 20) }, matcher)).toMatchObject({ limit: "T", metered: 3 << 20 });
+    expect(scanFileJob({ ...job, path: `${file}.missing`, maxEntryBytes: 1e12, maxBytes: 1e12 }, matcher)).toMatchObject({ errorCode: "ENOENT", lines: 0 });
+    const full = scanFileJob({ ...job, maxEntryBytes: 1e12, maxBytes: 1e12 }, matcher);
+    expect(full.limit).toBeNull();
+    expect(full.findings.length).toBeGreaterThan(0);
+    expect(full.overlongLines).toBe(1);
   });
 });
