@@ -12,21 +12,26 @@ import { csvRow } from "../../util/csv.js";
 import { ensureServeIndexes, exportRows, HOST_SORTS, hostHistory, listHosts } from "../query.js";
 import { countryParam, cveParam, resolveSnapshot, snapshotParam } from "./common.js";
 
+/** Filters and order shared by the host list and its CSV export. */
+const filterShape = {
+  snapshot: snapshotParam.optional(),
+  status: z.enum(CVE_STATUSES as [string, ...string[]]).optional(),
+  cve: cveParam.optional(),
+  country: countryParam.optional(),
+  asn: z
+    .string()
+    .regex(/^(AS)?\d{1,10}$/i)
+    .transform((s) => Number(s.replace(/^AS/i, "")))
+    .optional(),
+  exchange: z.enum(["true", "false"]).transform((s) => s === "true").optional(),
+  ip: z.string().regex(/^[0-9a-fA-F:.]{1,45}$/, "an address prefix").optional(),
+  sort: z.enum(HOST_SORTS).default("id"),
+  order: z.enum(["asc", "desc"]).default("asc"),
+};
+
 const listQuery = z
   .object({
-    snapshot: snapshotParam.optional(),
-    status: z.enum(CVE_STATUSES as [string, ...string[]]).optional(),
-    cve: cveParam.optional(),
-    country: countryParam.optional(),
-    asn: z
-      .string()
-      .regex(/^(AS)?\d{1,10}$/i)
-      .transform((s) => Number(s.replace(/^AS/i, "")))
-      .optional(),
-    exchange: z.enum(["true", "false"]).transform((s) => s === "true").optional(),
-    ip: z.string().regex(/^[0-9a-fA-F:.]{1,45}$/, "an address prefix").optional(),
-    sort: z.enum(HOST_SORTS).default("id"),
-    order: z.enum(["asc", "desc"]).default("asc"),
+    ...filterShape,
     limit: z.coerce.number().int().min(1).max(500).default(50),
     offset: z.coerce.number().int().min(0).max(10_000_000).default(0),
     after: z.coerce.number().int().min(0).optional(),
@@ -37,23 +42,7 @@ const listQuery = z
 /** Strings from scanned servers must not become spreadsheet formulas when the CSV is opened. */
 const cell = (v: string | null): string => (v !== null && /^[=+\-@\t\r]/.test(v) ? `'${v}` : (v ?? ""));
 
-const exportQuery = z
-  .object({
-    snapshot: snapshotParam.optional(),
-    status: z.enum(CVE_STATUSES as [string, ...string[]]).optional(),
-    cve: cveParam.optional(),
-    country: countryParam.optional(),
-    asn: z
-      .string()
-      .regex(/^(AS)?\d{1,10}$/i)
-      .transform((s) => Number(s.replace(/^AS/i, "")))
-      .optional(),
-    exchange: z.enum(["true", "false"]).transform((s) => s === "true").optional(),
-    ip: z.string().regex(/^[0-9a-fA-F:.]{1,45}$/, "an address prefix").optional(),
-    sort: z.enum(HOST_SORTS).default("id"),
-    order: z.enum(["asc", "desc"]).default("asc"),
-  })
-  .strict();
+const exportQuery = z.object(filterShape).strict();
 
 const oneQuery = z.object({ snapshot: snapshotParam.optional() }).strict();
 
