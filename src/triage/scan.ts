@@ -32,8 +32,8 @@ export interface TriageOptions {
   /** Files larger than this are hashed and name-checked but not YARA-scanned. */
   maxYaraBytes?: number;
   /**
-   * Worker threads scanning the log files of directory bundles (default: one per core when there are 2 or more,
-   * else none; 0 scans everything on the main thread). Results are merged in bundle order, so the output is the
+   * Worker threads scanning the log files of directory bundles (default: one per core, at most 4, when there are
+   * 2 or more cores, else none; 0 scans everything on the main thread). Results are merged in bundle order, so the output is the
    * same as a sequential run.
    */
   workers?: number;
@@ -44,6 +44,8 @@ export interface TriageOptions {
 }
 
 const WORKER_MIN_BYTES = 256 * 1024;
+/** Each worker costs about 80 MB of RSS at full speed: more than this many only when asked for. */
+const MAX_DEFAULT_WORKERS = 4;
 
 function defaultWorkerScript(): URL | null {
   const url = new URL("./worker.js", import.meta.url);
@@ -102,7 +104,8 @@ export async function triage(input: string, options: TriageOptions = {}): Promis
     });
   };
 
-  const nWorkers = options.workers ?? (availableParallelism() > 1 ? availableParallelism() : 0);
+  const cores = availableParallelism();
+  const nWorkers = options.workers ?? (cores > 1 ? Math.min(cores, MAX_DEFAULT_WORKERS) : 0);
   const script = nWorkers > 0 ? (options.workerScript ?? defaultWorkerScript()) : null;
   let pool: ScanPool | null = null;
   let jobId = 0;
