@@ -42,13 +42,6 @@ export function buildKey(parts: readonly number[]): number {
   return ((a * 100 + b) * 100_000 + c) * 1_000_000 + d;
 }
 
-export function compareBuilds(x: string, y: string): number {
-  const px = parseBuild(x);
-  const py = parseBuild(y);
-  if (!px || !py) throw new Error(`not a build number: ${!px ? x : y}`);
-  return buildKey(px.parts) - buildKey(py.parts);
-}
-
 /** "15.1.2176.9" -> "15.1.2176" */
 export function threePartPrefix(build: string): string {
   return build.split(".").slice(0, 3).join(".");
