@@ -33,24 +33,52 @@ export function censusBarSpec(c: Census, cve: string, top = 25): TopLevelSpec {
   } as TopLevelSpec;
 }
 
-export function trendLineSpec(t: Trend, cves: string[]): TopLevelSpec {
+/** An event to mark on a trend chart: a dated vertical rule with a short label. */
+export interface ChartEvent {
+  date: string;
+  label: string;
+}
+
+export function trendLineSpec(t: Trend, cves: string[], events: readonly ChartEvent[] = []): TopLevelSpec {
   const values = t.points.flatMap((p) => [
     { date: p.date, series: "exposed", servers: p.exposed },
     ...cves.map((id) => ({ date: p.date, series: `${id} vulnerable`, servers: p.cves[id]?.vulnerable ?? 0 })),
   ]);
   const scope = [t.country ? `country ${t.country}` : "all countries", `${t.points.length} snapshots`].join("; ");
-  return {
-    $schema: "https://vega.github.io/schema/vega-lite/v6.json",
-    title: { text: "Exchange servers exposed and vulnerable over time", subtitle: scope },
-    width: 640,
-    height: 320,
+  const x = { field: "date", type: "temporal", title: "snapshot date", axis: { format: "%Y-%m-%d", labelAngle: -30 } };
+  const lines = {
     data: { values },
     mark: { type: "line", point: true },
     encoding: {
-      x: { field: "date", type: "temporal", title: "snapshot date", axis: { format: "%Y-%m-%d", labelAngle: -30 } },
+      x,
       y: { field: "servers", type: "quantitative", title: "servers" },
       color: { field: "series", type: "nominal", title: null, legend: { labelLimit: 360 } },
     },
+  };
+  // Labels alternate between rows so that events a few days apart stay readable.
+  const marks = events.map((e, i) => ({ date: e.date, label: e.label.length > 48 ? `${e.label.slice(0, 47)}…` : e.label, row: i % 4 }));
+  const layers: object[] = [lines];
+  if (marks.length > 0) {
+    layers.push(
+      { data: { values: marks }, mark: { type: "rule", color: "#555", strokeDash: [4, 3], strokeWidth: 1 }, encoding: { x: { field: "date", type: "temporal" } } },
+      {
+        data: { values: marks },
+        mark: { type: "text", align: "left", baseline: "top", dx: 3, fontSize: 9, color: "#333", angle: 0 },
+        encoding: {
+          x: { field: "date", type: "temporal" },
+          y: { field: "row", type: "quantitative", scale: { domain: [0, 12], reverse: true }, axis: null },
+          text: { field: "label" },
+        },
+      },
+    );
+  }
+  return {
+    $schema: "https://vega.github.io/schema/vega-lite/v6.json",
+    title: { text: "Exchange servers exposed and vulnerable over time", subtitle: marks.length > 0 ? `${scope}; dashed lines: events of the campaign's timeline` : scope },
+    width: 640,
+    height: 320,
+    layer: layers,
+    resolve: { scale: { y: "independent" } },
     config,
   } as TopLevelSpec;
 }

@@ -6,6 +6,7 @@ import { Option, type Command } from "commander";
 import { buildCensus, CENSUS_BY, headlineCve, percent, totalOf, type Census, type CensusBy } from "../../census/census.js";
 import { buildDiff, type CensusDiff } from "../../census/diff.js";
 import { trendPoint, type Trend } from "../../census/trend.js";
+import { eventsForTrend, loadTimeline } from "../../knowledge/timeline.js";
 import { pictureFormat } from "../../report/picture.js";
 import { asnNames, censusCounts, diffCounts, type GroupColumn } from "../../store/census.js";
 import type { SqliteStore } from "../../store/sqliteStore.js";
@@ -231,9 +232,10 @@ export function registerCensus(program: Command): void {
     .option("--country <CC>", "only servers in this country")
     .option("--json", 'one JSON object {"cve","country","points":[{"snapshot","date","exposed","cves":{…}}]}')
     .option("--csv", "CSV")
-    .option("--chart <file>", "also draw lines over time to an .svg or .png file");
+    .option("--chart <file>", "also draw lines over time to an .svg or .png file")
+    .option("--no-events", "with --chart: do not mark the campaign's timeline events (knowledge/timeline) on the curve");
   addDbOption(trend).action(async (_local: unknown, cmd: Command) => {
-    const o = cmd.optsWithGlobals<Common>();
+    const o = cmd.optsWithGlobals<Common & { events: boolean }>();
     const f = checkCommon(o);
     await withStore(o.db, async (store) => {
       const snapshots = await store.listSnapshots();
@@ -250,7 +252,8 @@ export function registerCensus(program: Command): void {
           ? [f.cve]
           : Object.entries(last.cves).sort((a, b) => b[1].vulnerable - a[1].vulnerable).slice(0, 4).map(([id]) => id);
         const { renderPicture, trendLineSpec } = await pictures();
-        await renderPicture(trendLineSpec(t, cves), o.chart);
+        const marks = o.events ? eventsForTrend(loadTimeline().events, cves, t.points[0]!.date, last.date) : [];
+        await renderPicture(trendLineSpec(t, cves, marks), o.chart);
         await chartDone(o.chart);
       }
     });

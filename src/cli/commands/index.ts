@@ -9,6 +9,7 @@ import { registerReport } from "./report.js";
 import { registerScan } from "./scan.js";
 import { registerServe } from "./serve.js";
 import { registerToken } from "./token.js";
+import { registerTimeline } from "./timeline.js";
 import { registerTriage } from "./triage.js";
 import { registerUser } from "./user.js";
 
@@ -22,6 +23,7 @@ export function registerCommands(program: Command): void {
   registerScan(program);
   registerDemo(program);
   registerTriage(program);
+  registerTimeline(program);
   registerServe(program);
   registerUser(program);
   registerToken(program);

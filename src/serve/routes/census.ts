@@ -7,6 +7,7 @@ import { z } from "zod";
 import { CENSUS_BY, headlineCve, type Census } from "../../census/census.js";
 import { ANY_ROLE, principal, type Route, type RouteArgs } from "../context.js";
 import { parseQuery, sendBytes, sendJsonText } from "../http.js";
+import { eventsForTrend, loadTimeline } from "../../knowledge/timeline.js";
 import { censusJson, diffJson, trendJson } from "../query.js";
 import { countryParam, cveParam, resolveSnapshot, snapshotParam } from "./common.js";
 
@@ -92,7 +93,8 @@ export const censusRoutes: Route[] = [
         const last = t.points[t.points.length - 1];
         const cves = q.cve !== undefined ? [q.cve] : Object.entries(last?.cves ?? {}).sort((x, y) => y[1].vulnerable - x[1].vulnerable).slice(0, 4).map(([id]) => id);
         const { specToSvg, trendLineSpec } = await pictures();
-        return specToSvg(trendLineSpec(t, cves));
+        const marks = last ? eventsForTrend(loadTimeline().events, cves, t.points[0]!.date, last.date) : [];
+        return specToSvg(trendLineSpec(t, cves, marks));
       });
       sendBytes(a.res, "image/svg+xml; charset=utf-8", svg);
     },
