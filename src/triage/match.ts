@@ -59,6 +59,11 @@ export class LogMatcher {
         if (!m) continue;
         at = m.index;
       }
+      if (r.capture) {
+        const m = r.capture.regex.exec(line);
+        const v = m?.[1];
+        if (v === undefined || r.capture.notRegex.some((x) => x.test(v))) continue;
+      }
       if (r.fields.length) {
         const f = fields();
         if (!f) continue;
@@ -146,6 +151,7 @@ export function matchFileRules(
       sourceIp: null,
       excerpt: escapeExcerpt(detail),
       benignLookalike: r.benignLookalike || undefined,
+      requiresCveHit: r.requiresCveHit || undefined,
     });
   }
   return out;

@@ -57,6 +57,14 @@ export const logRuleSchema = z
     lineRegex: regexString.optional(),
     /** And these parsed columns satisfy their conditions (CSV / W3C logs). A missing column fails the rule. */
     fields: z.array(fieldConditionSchema).optional(),
+    /**
+     * And the first group of `regex` (case-insensitive, on the raw line) exists and matches none of `notRegex`: for
+     * exclusions on a value inside free text, e.g. the path in an OAB generator message.
+     */
+    capture: z
+      .object({ regex: regexString.refine((s) => /\((?!\?)/.test(s), "needs a capturing group"), notRegex: z.array(regexString).min(1) })
+      .strict()
+      .optional(),
   })
   .strict();
 
@@ -70,6 +78,11 @@ export const fileRuleSchema = z
     sha256: z.array(z.string().regex(/^[0-9a-f]{64}$/)).optional(),
     /** Benign software leaves such files too: suspicious unless a log indicator corroborates them. */
     benignLookalike: z.boolean().default(false),
+    /**
+     * Reported only when a CVE check on the logs hit (Test-ProxyLogon lists its "suspicious files" only then, since
+     * CSS-Exchange PR #386): without such a hit the finding is set aside, not counted in the verdict.
+     */
+    requiresCveHit: z.boolean().default(false),
   })
   .strict()
   .refine((r) => r.pathRegex !== undefined || (r.sha256 !== undefined && r.sha256.length > 0), {
@@ -111,6 +124,7 @@ export interface CompiledLogRule extends RuleMeta {
   allOf: string[];
   lineRegex: RegExp | null;
   fields: CompiledFieldCondition[];
+  capture: { regex: RegExp; notRegex: RegExp[] } | null;
 }
 
 export interface CompiledFileRule extends RuleMeta {
@@ -118,6 +132,7 @@ export interface CompiledFileRule extends RuleMeta {
   notPathRegex: RegExp[];
   sha256: Set<string>;
   benignLookalike: boolean;
+  requiresCveHit: boolean;
 }
 
 export interface RuleSet {
@@ -158,6 +173,7 @@ export function compileRules(files: RuleFileData[]): RuleSet {
           notRegex: (c.notRegex ?? []).map((x) => new RegExp(x, "i")),
           empty: c.empty ?? false,
         })),
+        capture: r.capture ? { regex: new RegExp(r.capture.regex, "i"), notRegex: r.capture.notRegex.map((x) => new RegExp(x, "i")) } : null,
       });
     }
     for (const r of f.fileRules) {
@@ -170,6 +186,7 @@ export function compileRules(files: RuleFileData[]): RuleSet {
         notPathRegex: (r.notPathRegex ?? []).map((x) => new RegExp(x, "i")),
         sha256: new Set(r.sha256 ?? []),
         benignLookalike: r.benignLookalike,
+        requiresCveHit: r.requiresCveHit,
       });
     }
   }

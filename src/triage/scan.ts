@@ -16,7 +16,7 @@ import { ListingScanner } from "./logs/listing.js";
 import { LogFileScanner } from "./logs/scanner.js";
 import { LogMatcher, matchFileRules } from "./match.js";
 import type { RuleMeta, RuleSet } from "./rules.js";
-import type { Finding, LogCoverage, LogType, TriageProblem, TriageResult } from "./types.js";
+import type { FamilyCoverage, Finding, LogCoverage, LogType, TriageProblem, TriageResult } from "./types.js";
 import { LOG_TYPES } from "./types.js";
 import { corroborate, sortTimeline, verdictOf } from "./verdict.js";
 import { ScanPool } from "./pool.js";
@@ -73,6 +73,25 @@ class CoverageAcc {
   }
 }
 
+/**
+ * The log family of a bundle path: HttpProxy logs by protocol folder ("httpproxy/Ecp"), as Test-ProxyLogon reports
+ * log age per HttpProxy folder; other logs by type.
+ */
+export function familyOf(bundlePath: string, logType: LogType): string {
+  if (logType !== "httpproxy") return logType;
+  const m = /(?:^|\/)httpproxy\/([^/]+)\//i.exec(bundlePath);
+  return m ? `httpproxy/${m[1]}` : "httpproxy";
+}
+
+/** Exchange and IIS web folders: where a signature-grade web shell match is a compromise on its own. */
+export function isWebFolder(serverPath: string): boolean {
+  return /(^|\/)(inetpub\/wwwroot|frontend\/httpproxy|clientaccess)\//.test(serverPath);
+}
+
+function spanDays(first: string | null, last: string | null): number | null {
+  return first && last ? Math.round(((Date.parse(last) - Date.parse(first)) / 86_400_000) * 10) / 10 : null;
+}
+
 export async function triage(input: string, options: TriageOptions = {}): Promise<TriageOutput> {
   const { rules, yaraFiles } = loadTriageRules(options.rules ?? []);
   const yara: YaraEngine | null = options.yara === false ? null : buildYara(yaraFiles);
@@ -90,6 +109,18 @@ export async function triage(input: string, options: TriageOptions = {}): Promis
     return m;
   };
   const coverage = new Map<LogType, CoverageAcc>(LOG_TYPES.map((t) => [t, new CoverageAcc()]));
+  const families = new Map<string, { logType: LogType; acc: CoverageAcc }>();
+  const addFamily = (file: string, logType: LogType, lines: number, bytes: number, first: string | null, last: string | null): void => {
+    const key = familyOf(file, logType);
+    let f = families.get(key);
+    if (!f) {
+      f = { logType, acc: new CoverageAcc() };
+      families.set(key, f);
+    }
+    f.acc.add(lines, bytes, first, last);
+  };
+  /** The first few entry paths, to name what was looked at when nothing could be examined. */
+  const seen: string[] = [];
   const findings: Finding[] = [];
   const problems: TriageProblem[] = [];
   const stats = { files: 0, bytes: 0, yaraFiles: 0, listedFiles: 0 };
@@ -118,6 +149,7 @@ export async function triage(input: string, options: TriageOptions = {}): Promis
       limits,
       async (entry, chunks) => {
         stats.files++;
+        if (seen.length < 5) seen.push(entry.path);
         const k = classifyEntry(entry.path);
         if (k.kind === "log") {
           const local = entry.local;
@@ -175,6 +207,7 @@ export async function triage(input: string, options: TriageOptions = {}): Promis
             const found = sc.findings;
             effects.push(() => findings.push(...found));
             coverage.get("eventlog")!.add(sc.records, sc.bytes, sc.first, sc.last);
+            addFamily(entry.path, "eventlog", sc.records, sc.bytes, sc.first, sc.last);
             for (const p of sc.problems) problem(entry.path, p);
           }
           return;
@@ -215,7 +248,7 @@ export async function triage(input: string, options: TriageOptions = {}): Promis
         const found = matchFileRules(rules.fileRules, { serverPath: sp, displayPath: entry.path, sha256: sha, lastWrite: null, size }, { file: entry.path, line: null });
         if (yara && size <= maxYaraBytes && kept === size) {
           stats.yaraFiles++;
-          found.push(...yara.scan(Buffer.concat(keep, kept), entry.path));
+          found.push(...yara.scan(Buffer.concat(keep, kept), entry.path, isWebFolder(sp)));
         }
         effects.push(() => findings.push(...found));
       },
@@ -230,6 +263,7 @@ export async function triage(input: string, options: TriageOptions = {}): Promis
     stats.bytes += r.bytes;
     findings.push(...r.findings);
     coverage.get(logType)!.add(r.lines, r.bytes, r.first, r.last);
+    addFamily(file, logType, r.lines, r.bytes, r.first, r.last);
     const add = (message: string): void => {
       if (problems.length < 10000) problems.push({ file, message });
     };
@@ -241,18 +275,32 @@ export async function triage(input: string, options: TriageOptions = {}): Promis
   }
 
   const logRuleIds = new Set(rules.logRules.map((r) => r.id));
-  const judged = sortTimeline(corroborate(findings, (f) => logRuleIds.has(f.rule)));
+  const split = corroborate(findings, (f) => logRuleIds.has(f.rule));
+  const judged = sortTimeline(split.findings);
+  const setAside = sortTimeline(split.setAside);
   const usedMeta = new Map<string, RuleMeta>();
-  for (const f of judged) {
+  for (const f of [...judged, ...setAside]) {
     const m = rules.meta.get(f.rule) ?? yara?.meta.get(f.rule);
     if (m) usedMeta.set(f.rule, m);
   }
   const cov: LogCoverage[] = LOG_TYPES.map((t) => {
     const c = coverage.get(t)!;
-    const days = c.first && c.last ? Math.round(((Date.parse(c.last) - Date.parse(c.first)) / 86_400_000) * 10) / 10 : null;
-    return { logType: t, files: c.files, lines: c.lines, bytes: c.bytes, first: c.first, last: c.last, days };
+    return { logType: t, files: c.files, lines: c.lines, bytes: c.bytes, first: c.first, last: c.last, days: spanDays(c.first, c.last) };
   });
-  return { bundle: input, verdict: verdictOf(judged), findings: judged, coverage: cov, problems, stats, rules: usedMeta };
+  const fam: FamilyCoverage[] = [...families]
+    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+    .map(([family, { logType, acc }]) => ({ family, logType, files: acc.files, lines: acc.lines, first: acc.first, last: acc.last, days: spanDays(acc.first, acc.last) }));
+  // Examined: at least one log line or event record was read. Otherwise "no indicators" would mean nothing.
+  const examined = cov.some((c) => c.lines > 0);
+  const verdict = verdictOf(judged, examined);
+  let notExamined: string | null = null;
+  if (verdict === "not-examined") {
+    const what = stats.files
+      ? `${stats.files} file(s) read (${seen.map((s) => JSON.stringify(s)).join(", ")}${stats.files > seen.length ? ", ..." : ""}), none an HttpProxy, ECP server, OAB generator, IIS or event log with content`
+      : "no file could be read from the bundle";
+    notExamined = `no log the rules can read: ${what}${problems.length ? `; ${problems.length} problem(s), first: ${problems[0]!.file}: ${problems[0]!.message}` : ""}`;
+  }
+  return { bundle: input, verdict, findings: judged, coverage: cov, families: fam, problems, setAside, notExamined, stats, rules: usedMeta };
 }
 
 export type { RuleSet };

@@ -3,7 +3,11 @@
 export type Severity = "critical" | "high" | "medium" | "low";
 /** What one finding alone says about the server. */
 export type Effect = "compromised" | "suspicious";
-export type Verdict = "compromised" | "suspicious" | "no-indicators";
+/**
+ * `not-examined`: nothing fired, but the bundle held no log the rules could read (not a tar, empty folder, only
+ * unknown files), so there is nothing to say "no indicators" about.
+ */
+export type Verdict = "compromised" | "suspicious" | "no-indicators" | "not-examined";
 
 /** The kinds of evidence a bundle holds, decided from each file's path (and, for event logs, its content). */
 export type LogType = "httpproxy" | "iis" | "ecp" | "oabgen" | "eventlog";
@@ -37,6 +41,8 @@ export interface Finding {
   corroborated?: boolean;
   /** File-only hits that benign software also produces (archives in ProgramData, dumps): suspicious unless corroborated. */
   benignLookalike?: boolean;
+  /** Test-ProxyLogon's suspicious files (LSASS dumps, archives in ProgramData): counted only when a CVE check hit. */
+  requiresCveHit?: boolean;
 }
 
 export interface LogCoverage {
@@ -51,6 +57,21 @@ export interface LogCoverage {
 }
 
 /** A file that could not be (fully) read, or a bundle entry that was refused. The rest is still checked. */
+/**
+ * Coverage of one log family: a log type, split by HttpProxy protocol folder (Autodiscover, Ecp, Ews, Owa, ...) as
+ * Test-ProxyLogon reports its log age per folder. Days are the span between the first and last timestamp read.
+ */
+export interface FamilyCoverage {
+  /** "httpproxy/Ecp", "httpproxy/Owa", "iis", "ecp", "oabgen", "eventlog", ... */
+  family: string;
+  logType: LogType;
+  files: number;
+  lines: number;
+  first: string | null;
+  last: string | null;
+  days: number | null;
+}
+
 export interface TriageProblem {
   file: string;
   message: string;
@@ -61,6 +82,12 @@ export interface TriageResult {
   verdict: Verdict;
   findings: Finding[];
   coverage: LogCoverage[];
+  /** Days per log family (HttpProxy per protocol folder), only the families present. */
+  families: FamilyCoverage[];
   problems: TriageProblem[];
+  /** File look-alikes not counted because no CVE check hit (Test-ProxyLogon's rule since CSS-Exchange PR #386). */
+  setAside: Finding[];
+  /** Why the verdict is `not-examined` (what could not be examined); null otherwise. */
+  notExamined: string | null;
   stats: { files: number; bytes: number; yaraFiles: number; listedFiles: number };
 }

@@ -19,11 +19,14 @@ const metaSchema = z
     technique: z.string().regex(/^T\d{4}(\.\d{3})?$/).optional(),
     source_title: z.string().optional(),
     source_url: z.string().optional(),
+    /** "webroot": `effect` holds only for files in an Exchange or IIS web folder; elsewhere the match is suspicious. */
+    scope: z.enum(["webroot", "anywhere"]).default("anywhere"),
   })
   .passthrough();
 
 export interface YaraEngine {
-  scan(data: Buffer, file: string): Finding[];
+  /** `inWebFolder`: the file's server path is in an Exchange or IIS web folder (see scan.ts isWebFolder). */
+  scan(data: Buffer, file: string, inWebFolder?: boolean): Finding[];
   /** Metadata of the rules that fired so far (for reports). */
   meta: Map<string, RuleMeta>;
 }
@@ -49,7 +52,7 @@ export function buildYara(files: string[]): YaraEngine | null {
   const meta = new Map<string, RuleMeta>();
   return {
     meta,
-    scan(data: Buffer, file: string): Finding[] {
+    scan(data: Buffer, file: string, inWebFolder = true): Finding[] {
       let matches: RuleMatch[];
       try {
         matches = scanner.scan(data);
@@ -74,11 +77,12 @@ export function buildYara(files: string[]): YaraEngine | null {
         const excerpt = first
           ? `${first.identifier} at ${first.offset}: ${escapeExcerpt(data.subarray(first.offset, first.offset + Math.min(first.length, 200)).toString("latin1"), 200)}`
           : `rule ${m.ruleIdentifier} matched (condition only)`;
+        const effect = md.scope === "webroot" && !inWebFolder ? "suspicious" : md.effect;
         return {
           rule: id,
           title: md.description ?? m.ruleIdentifier,
           severity: md.severity,
-          effect: md.effect,
+          effect,
           cve: md.cve ?? null,
           technique: md.technique ?? null,
           file,

@@ -4,6 +4,7 @@ import { mkdirSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import {
   appEventXml,
+  BENIGN_TWINS as B,
   ecpLine,
   httpProxyHeader,
   httpProxyLine,
@@ -48,6 +49,24 @@ function logFile(header: string, count: number, gen: (i: number) => string, plan
   return { text: parts.join(""), lineOf };
 }
 
+/** The four UTF-16 forms of a text: LE/BE, with and without BOM. */
+export function utf16Variants(text: string): Array<{ name: string; data: Buffer }> {
+  const le = Buffer.from(text, "utf16le");
+  const be = Buffer.from(le).swap16();
+  return [
+    { name: "utf16le-bom", data: Buffer.concat([Buffer.from([0xff, 0xfe]), le]) },
+    { name: "utf16le", data: le },
+    { name: "utf16be-bom", data: Buffer.concat([Buffer.from([0xfe, 0xff]), be]) },
+    { name: "utf16be", data: be },
+  ];
+}
+
+/**
+ * Both bundles hold the benign twins of Test-ProxyLogon's published exclusions (OAB downloads inside
+ * ClientAccess\OAB, Set-OwaVirtualDirectory with an https URL, localhost and autodiscover anchors, an antivirus archive
+ * in ProgramData). The attacked one adds the traces and UTF-16 copies (all four forms) of the attack day's HttpProxy
+ * Ecp, ECP server and OAB generator logs, under logs-utf16/<form>/.
+ */
 export function buildBundle(root: string, attack: boolean): Planted[] {
   const rng = new Rng(42);
   const planted: Planted[] = [];
@@ -75,35 +94,70 @@ export function buildBundle(root: string, attack: boolean): Planted[] {
     // HttpProxy (Ecp protocol)
     {
       const plant = new Map<number, string>();
-      if (isAttackDay) plant.set(50, T.httpProxySsrf(day, 6 * 3600 + 118));
+      if (isAttackDay) {
+        plant.set(50, T.httpProxySsrf(day, 6 * 3600 + 118));
+        plant.set(60, T.httpProxyResetVdir(day, 6 * 3600 + 205));
+      }
+      if (d === 3) {
+        plant.set(20, B.httpProxyAutodiscoverAnchor(day, 7 * 3600));
+        plant.set(40, B.httpProxyLocalhostAnchor(day, 9 * 3600));
+      }
       const { text, lineOf } = logFile(httpProxyHeader(), 150, (i) => httpProxyLine(rng, day, Math.floor((i * 86399) / 150)), plant);
       const rel = `logs/HttpProxy/Ecp/HttpProxy_20${ymd}00-1.LOG`;
       write(root, rel, text);
       if (isAttackDay) {
-        planted.push({ file: rel, line: lineOf.get(50)!, rule: "proxylogon.cve-2021-26855.httpproxy-serverinfo" });
-        planted.push({ file: rel, line: lineOf.get(50)!, rule: "proxylogon.cve-2021-26855.httpproxy-ssrf-success" });
+        const here = (file: string): void => {
+          planted.push({ file, line: lineOf.get(50)!, rule: "proxylogon.cve-2021-26855.httpproxy-serverinfo" });
+          planted.push({ file, line: lineOf.get(50)!, rule: "proxylogon.cve-2021-26855.httpproxy-ssrf-success" });
+          planted.push({ file, line: lineOf.get(60)!, rule: "proxylogon.cve-2021-26855.httpproxy-serverinfo" });
+          planted.push({ file, line: lineOf.get(60)!, rule: "proxylogon.cve-2021-26855.httpproxy-ssrf-success" });
+          planted.push({ file, line: lineOf.get(60)!, rule: "proxylogon.cve-2021-27065.httpproxy-reset-vdir" });
+        };
+        here(rel);
+        for (const v of utf16Variants(text)) {
+          const copy = `logs-utf16/${v.name}/HttpProxy/Ecp/HttpProxy_20${ymd}00-1.LOG`;
+          write(root, copy, v.data);
+          here(copy);
+        }
       }
     }
     // ECP server
     {
       const plant = new Map<number, string>();
       if (isAttackDay) plant.set(30, T.ecpSetOab(day, 6 * 3600 + 200));
+      if (d === 3) plant.set(10, B.ecpSetOwaHttps(day, 10 * 3600));
       const { text, lineOf } = logFile("#Software: Microsoft Exchange Server\r\n#Fields: TimeStamp,ServerName,EventID,EventData\r\n", 60, (i) => ecpLine(rng, day, Math.floor((i * 86399) / 60)), plant);
       const rel = `logs/ECP/Server/ECPServer_20${ymd}00-1.LOG`;
       write(root, rel, text);
       if (isAttackDay) {
-        planted.push({ file: rel, line: lineOf.get(30)!, rule: "proxylogon.cve-2021-27065.ecp-set-virtualdirectory" });
-        planted.push({ file: rel, line: lineOf.get(30)!, rule: "proxylogon.cve-2021-27065.ecp-script-in-url" });
+        const here = (file: string): void => {
+          planted.push({ file, line: lineOf.get(30)!, rule: "proxylogon.cve-2021-27065.ecp-tag-in-url" });
+          planted.push({ file, line: lineOf.get(30)!, rule: "proxylogon.cve-2021-27065.ecp-script-in-url" });
+        };
+        here(rel);
+        for (const v of utf16Variants(text)) {
+          const copy = `logs-utf16/${v.name}/ECP/Server/ECPServer_20${ymd}00-1.LOG`;
+          write(root, copy, v.data);
+          here(copy);
+        }
       }
     }
     // OAB generator
     {
       const plant = new Map<number, string>();
       if (isAttackDay) plant.set(3, T.oabDownloadFailed(day, 6 * 3600 + 210));
+      if (d === 3) plant.set(5, B.oabDownloadInOab(day, 11 * 3600));
       const { text, lineOf } = logFile("#Software: Microsoft Exchange Server\r\n#Log-type: OABGenerator Log\r\n", 10, (i) => oabLine(rng, day, i * 8000), plant);
       const rel = `logs/OABGeneratorLog/OABGenerator_20${ymd}00-1.LOG`;
       write(root, rel, text);
-      if (isAttackDay) planted.push({ file: rel, line: lineOf.get(3)!, rule: "proxylogon.cve-2021-26858.oabgen-download-failed" });
+      if (isAttackDay) {
+        planted.push({ file: rel, line: lineOf.get(3)!, rule: "proxylogon.cve-2021-26858.oabgen-download-failed" });
+        for (const v of utf16Variants(text)) {
+          const copy = `logs-utf16/${v.name}/OABGeneratorLog/OABGenerator_20${ymd}00-1.LOG`;
+          write(root, copy, v.data);
+          planted.push({ file: copy, line: lineOf.get(3)!, rule: "proxylogon.cve-2021-26858.oabgen-download-failed" });
+        }
+      }
     }
   }
   // Application event log, XML export: one event per line.
@@ -138,10 +192,19 @@ export function buildBundle(root: string, attack: boolean): Planted[] {
     planted.push({ file: "files/C/inetpub/wwwroot/aspnet_client/system_web/log.aspx", line: null, rule: "webshell.unexpected-script-in-webroot" });
     planted.push({ file: "files/C/inetpub/wwwroot/aspnet_client/system_web/log.aspx", line: 1, rule: "yara:Vigie_Webshell_ChinaChopper_Aspx" });
   }
-  const pd = ['"Path","Length","LastWriteTimeUtc","SHA256"', `"C:\\ProgramData\\Veeam\\Backup\\config.json","812","2021-02-01T02:00:00.0000000Z","${"a".repeat(64)}"`];
+  // The McAfee archive is one of CSS-Exchange issue #311's false positives: set aside on a clean server, suspicious
+  // (not corroborated: written two years before the attack) on the attacked one.
+  const pd = [
+    '"Path","Length","LastWriteTimeUtc","SHA256"',
+    `"C:\\ProgramData\\Veeam\\Backup\\config.json","812","2021-02-01T02:00:00.0000000Z","${"a".repeat(64)}"`,
+    `"C:\\ProgramData\\McAfee\\Common Framework\\Current\\EPOAGENT3000\\Install\\0409\\FrameworkConfig.zip","20311","2019-07-22T11:57:52.0000000Z","${"c".repeat(64)}"`,
+  ];
   if (attack) pd.push(`"C:\\ProgramData\\it.zip","48213211","2021-03-03T07:41:10.0000000Z","${"b".repeat(64)}"`);
   write(root, "listings/programdata.csv", `${pd.join("\r\n")}\r\n`);
-  if (attack) planted.push({ file: "listings/programdata.csv", line: 3, rule: "proxylogon.suspicious-file.programdata-archive" });
+  if (attack) {
+    planted.push({ file: "listings/programdata.csv", line: 3, rule: "proxylogon.suspicious-file.programdata-archive" });
+    planted.push({ file: "listings/programdata.csv", line: 4, rule: "proxylogon.suspicious-file.programdata-archive" });
+  }
   write(root, "manifest.json", JSON.stringify({ collector: "Collect-VigieBundle.ps1", computer: "EX01", collectedUtc: "2021-03-08T09:00:00Z" }));
   return planted;
 }

@@ -193,7 +193,8 @@ describe("hostile bundles", () => {
     await expect(runTriage(tmp, { json: true, sarif: true })).rejects.toThrow(/choose one/);
     const gz = file("notatar.tar.gz", gzipSync(Buffer.from("just text, not a tar")));
     const r = await triage(gz);
-    expect(r.verdict).toBe("no-indicators");
+    expect(r.verdict).toBe("not-examined");
+    expect(r.notExamined).toMatch(/archive damaged or truncated/);
   });
 });
 

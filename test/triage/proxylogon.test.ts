@@ -48,9 +48,12 @@ describe("ProxyLogon bundle", () => {
     const times = r.findings.map((f) => f.timestamp).filter((t): t is string => t !== null);
     expect([...times].sort()).toEqual(times);
     // the archive in ProgramData is a benign look-alike, raised because log evidence corroborates it
-    const zip = r.findings.find((f) => f.rule === "proxylogon.suspicious-file.programdata-archive")!;
+    const zip = r.findings.find((f) => f.rule === "proxylogon.suspicious-file.programdata-archive" && f.line === 4)!;
     expect(zip.effect).toBe("compromised");
     expect(zip.corroborated).toBe(true);
+    // an antivirus archive written two years earlier is reported (a CVE check hit) but stays suspicious
+    const mcafee = r.findings.find((f) => f.rule === "proxylogon.suspicious-file.programdata-archive" && f.line === 3)!;
+    expect(mcafee.effect).toBe("suspicious");
   });
 
   it("reports coverage beside the verdict", async () => {
@@ -76,13 +79,20 @@ describe("ProxyLogon bundle", () => {
     for (const k of ["rule", "severity", "cve", "file", "line", "timestamp", "sourceIp", "excerpt"]) expect(parsed.findings[0]).toHaveProperty(k);
   });
 
-  it("a file-only look-alike without log evidence is only suspicious (exit 1)", async () => {
+  it("suspicious files without a CVE check hit are set aside, not counted (Test-ProxyLogon since PR #386)", async () => {
     const { writeFileSync } = await import("node:fs");
     const dir = path.join(tmp, "archive-only");
     buildBundle(dir, false);
-    writeFileSync(path.join(dir, "listings", "programdata.csv"), '"Path","Length","LastWriteTimeUtc","SHA256"\r\n"C:\\ProgramData\\Symantec\\quarantine.zip","10","2021-03-01T00:00:00Z",""\r\n');
+    writeFileSync(
+      path.join(dir, "listings", "programdata.csv"),
+      '"Path","Length","LastWriteTimeUtc","SHA256"\r\n"C:\\ProgramData\\AppRecovery\\InstallerCache\\Agent\\configuration.zip","10","2021-03-01T00:00:00Z",""\r\n',
+    );
+    writeFileSync(path.join(dir, "listings", "lsass-dumps.csv"), '"Path","Length","LastWriteTimeUtc","SHA256"\r\n"C:\\Windows\\Temp\\lsass.DMP","10","2021-03-01T00:00:00Z",""\r\n');
     const r = await runTriage(dir, { json: true });
-    expect(r.exitCode).toBe(1);
-    expect(JSON.parse(r.output).verdict).toBe("suspicious");
+    expect(r.exitCode).toBe(0);
+    const j = JSON.parse(r.output) as { verdict: string; setAside: Array<{ rule: string }> };
+    expect(j.verdict).toBe("no-indicators");
+    expect(j.setAside.map((f) => f.rule).sort()).toEqual(["proxylogon.suspicious-file.lsass-dump", "proxylogon.suspicious-file.programdata-archive"]);
+    expect((await runTriage(dir, {})).output).toMatch(/Set aside \(2\)/);
   });
 });

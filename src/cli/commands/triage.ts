@@ -1,7 +1,7 @@
 /**
  * `vigie triage <dir|bundle.zip|bundle.tar.gz>`: was this Exchange server hit? Reads a bundle gathered by
  * collector/Collect-VigieBundle.ps1 (or any copy of the same folders) and gives a verdict with its evidence.
- * Exit codes: 0 no-indicators, 1 suspicious, 3 compromised; 2 usage errors.
+ * Exit codes: 0 no-indicators, 1 suspicious, 3 compromised, 4 not examined (no log the rules can read); 2 usage errors.
  */
 import type { Command } from "commander";
 import { UsageError } from "../errors.js";
@@ -41,7 +41,9 @@ export async function runTriage(input: string, opts: TriageCliOptions): Promise<
 export function registerTriage(program: Command): void {
   program
     .command("triage")
-    .description("judge an evidence bundle from an Exchange server: compromised, suspicious or no-indicators (exit 3, 1, 0)")
+    .description(
+      "judge an evidence bundle from an Exchange server: compromised, suspicious, no-indicators or not-examined (exit 3, 1, 0, 4; 2 usage error)",
+    )
     .argument("<bundle>", "a directory, .zip or .tar.gz gathered by collector/Collect-VigieBundle.ps1")
     .option("--json", "print one JSON object {verdict, findings, coverage, ...}")
     .option("--sarif", "print SARIF 2.1.0")

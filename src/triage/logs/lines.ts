@@ -6,6 +6,7 @@ export type LineCallback = (line: string, lineNo: number, partial: boolean) => v
 
 export class TextLineReader {
   private started = false;
+  private head: Buffer | null = null;
   private decoder: TextDecoder | null = null;
   private carry = "";
   private lineNo = 1;
@@ -21,15 +22,28 @@ export class TextLineReader {
     if (!chunk.length) return;
     this.bytes += chunk.length;
     if (!this.started) {
-      this.started = true;
-      const { encoding, bomLength } = sniffEncoding(chunk);
-      chunk = chunk.subarray(bomLength);
-      this.decoder = new TextDecoder(encoding === "utf16le" ? "utf-16le" : encoding === "utf16be" ? "utf-16be" : "utf-8");
+      // The encoding is decided on the first 512 bytes, however small the first chunks are.
+      this.head = this.head ? Buffer.concat([this.head, chunk]) : Buffer.from(chunk);
+      if (this.head.length < 512) return;
+      chunk = this.startDecoding();
     }
     this.feed(this.decoder!.decode(chunk, { stream: true }));
   }
 
+  private startDecoding(): Buffer {
+    this.started = true;
+    const head = this.head ?? Buffer.alloc(0);
+    this.head = null;
+    const { encoding, bomLength } = sniffEncoding(head);
+    this.decoder = new TextDecoder(encoding === "utf16le" ? "utf-16le" : encoding === "utf16be" ? "utf-16be" : "utf-8");
+    return head.subarray(bomLength);
+  }
+
   end(): void {
+    if (!this.started && this.head) {
+      const rest = this.startDecoding();
+      this.feed(this.decoder!.decode(rest, { stream: true }));
+    }
     if (this.decoder) this.feed(this.decoder.decode());
     if (this.carry.length) this.onLine(stripCr(this.carry), this.lineNo, false);
     this.carry = "";

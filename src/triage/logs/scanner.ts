@@ -21,6 +21,7 @@ const DEFAULT_COLUMNS: Partial<Record<LogType, string[]>> = {
 
 const SOURCE_IP_COLUMN: Partial<Record<LogType, string>> = { iis: "c-ip", httpproxy: "clientipaddress" };
 const ECP_SRCIP = /S:SRCIP=([0-9a-fA-F.:[\]]+)/;
+const SNIFF_BYTES = 512;
 const CSV_HEADER = /^[A-Za-z][\w-]*(,[A-Za-z][\w()-]*){3,},?$/;
 
 export interface ScannerOptions {
@@ -42,6 +43,7 @@ export class LogFileScanner {
   last: string | null = null;
 
   private started = false;
+  private head: Buffer | null = null;
   private decoder: TextDecoder | null = null;
   private carry: Buffer | null = null;
   private lineNo = 1;
@@ -68,11 +70,25 @@ export class LogFileScanner {
     if (chunk.length === 0) return;
     this.bytes += chunk.length;
     if (!this.started) {
-      this.started = true;
-      const { encoding, bomLength } = sniffEncoding(chunk);
-      if (bomLength) chunk = chunk.subarray(bomLength);
-      if (encoding !== "utf8") this.decoder = new TextDecoder(encoding === "utf16le" ? "utf-16le" : "utf-16be");
+      // The encoding is decided on the first 512 bytes, however the file arrives (archive streams can start small).
+      this.head = this.head ? Buffer.concat([this.head, chunk]) : Buffer.from(chunk);
+      if (this.head.length < SNIFF_BYTES) return;
+      chunk = this.startDecoding();
     }
+    this.feed(chunk);
+  }
+
+  private startDecoding(): Buffer {
+    this.started = true;
+    let chunk = this.head ?? Buffer.alloc(0);
+    this.head = null;
+    const { encoding, bomLength } = sniffEncoding(chunk);
+    if (bomLength) chunk = chunk.subarray(bomLength);
+    if (encoding !== "utf8") this.decoder = new TextDecoder(encoding === "utf16le" ? "utf-16le" : "utf-16be");
+    return chunk;
+  }
+
+  private feed(chunk: Buffer): void {
     if (this.decoder) chunk = Buffer.from(this.decoder.decode(chunk, { stream: true }), "utf8");
     let data = this.carry ? Buffer.concat([this.carry, chunk]) : chunk;
     this.carry = null;
@@ -89,9 +105,11 @@ export class LogFileScanner {
   }
 
   end(): void {
+    if (!this.started && this.head) this.feed(this.startDecoding());
     if (this.decoder) {
       const tail = this.decoder.decode();
-      if (tail) this.push(Buffer.from(tail, "utf8"));
+      this.decoder = null;
+      if (tail) this.feed(Buffer.from(tail, "utf8"));
     }
     if (this.carry && this.carry.length) {
       this.block(`${this.carry.toString("latin1")}\n`);

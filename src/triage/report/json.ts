@@ -1,10 +1,9 @@
 /** `--json`: one object, {"verdict", "findings": [...]} plus coverage, problems and the rules that fired. */
 import type { TriageOutput } from "../scan.js";
+import type { Finding } from "../types.js";
 
-export function toJson(r: TriageOutput): object {
+function findingJson(f: Finding): object {
   return {
-    verdict: r.verdict,
-    findings: r.findings.map((f) => ({
       rule: f.rule,
       severity: f.severity,
       cve: f.cve,
@@ -18,8 +17,17 @@ export function toJson(r: TriageOutput): object {
       technique: f.technique,
       offset: f.offset,
       ...(f.corroborated ? { corroborated: true } : {}),
-    })),
+  };
+}
+
+export function toJson(r: TriageOutput): object {
+  return {
+    verdict: r.verdict,
+    ...(r.notExamined ? { notExamined: r.notExamined } : {}),
+    findings: r.findings.map(findingJson),
     coverage: r.coverage,
+    families: r.families,
+    setAside: r.setAside.map(findingJson),
     problems: r.problems,
     stats: r.stats,
     rules: Object.fromEntries([...r.rules].map(([id, m]) => [id, { title: m.title, severity: m.severity, effect: m.effect, cve: m.cve, technique: m.technique, sources: m.sources }])),

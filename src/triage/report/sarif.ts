@@ -37,7 +37,16 @@ export function toSarif(r: TriageOutput, version = "0.1.0"): object {
             }),
           },
         },
-        invocations: [{ executionSuccessful: true, toolExecutionNotifications: r.problems.slice(0, 1000).map((p) => ({ level: "warning", message: { text: `${p.file}: ${p.message}` } })) }],
+        invocations: [
+          {
+            // Not examined: the run did not do its job (no log could be read), which SARIF consumers should see.
+            executionSuccessful: r.verdict !== "not-examined",
+            toolExecutionNotifications: [
+              ...(r.notExamined ? [{ level: "error", message: { text: `not examined: ${r.notExamined}` } }] : []),
+              ...r.problems.slice(0, 1000).map((p) => ({ level: "warning", message: { text: `${p.file}: ${p.message}` } })),
+            ],
+          },
+        ],
         results: r.findings.map((f) => ({
           ruleId: f.rule,
           ruleIndex: ids.indexOf(f.rule),
@@ -53,7 +62,7 @@ export function toSarif(r: TriageOutput, version = "0.1.0"): object {
           ],
           properties: { effect: f.effect, cve: f.cve, technique: f.technique, timestamp: f.timestamp, sourceIp: f.sourceIp, corroborated: f.corroborated ?? false },
         })),
-        properties: { verdict: r.verdict, coverage: r.coverage },
+        properties: { verdict: r.verdict, notExamined: r.notExamined, coverage: r.coverage, families: r.families, setAside: r.setAside.length },
       },
     ],
   };

@@ -100,10 +100,9 @@ export function toStix(r: TriageOutput, now = new Date()): object {
     created: ts,
     modified: ts,
     name: `Vigie triage: ${r.verdict}`,
-    description: `Verdict ${r.verdict} for ${r.bundle}; ${r.findings.length} finding(s). Coverage: ${r.coverage
-      .filter((c) => c.files)
-      .map((c) => `${c.logType} ${c.days ?? 0} days`)
-      .join(", ") || "no dated logs"}.`,
+    description: `Verdict ${r.verdict} for ${r.bundle}; ${r.findings.length} finding(s).${r.notExamined ? ` Not examined: ${r.notExamined}.` : ""} Coverage: ${
+      r.families.map((c) => `${c.family} ${c.days ?? 0} days (${c.files} file(s))`).join(", ") || "no logs"
+    }.`,
     report_types: ["threat-report"],
     published: ts,
     object_refs: objects.map((o) => o.id as string),

@@ -1,6 +1,6 @@
 /** The readable report: verdict with log coverage beside it, then the timeline, then what could not be read. */
 import type { TriageOutput } from "../scan.js";
-import type { LogCoverage, LogType } from "../types.js";
+import type { FamilyCoverage, LogCoverage, LogType } from "../types.js";
 import { escapeExcerpt } from "../logs/text.js";
 
 const LABEL: Record<LogType, string> = {
@@ -18,6 +18,11 @@ function coverageLine(c: LogCoverage): string {
   return `  ${LABEL[c.logType].padEnd(22)} ${span}, ${c.files} file(s), ${c.lines} ${unit}`;
 }
 
+function familyLine(f: FamilyCoverage): string {
+  const span = f.first && f.last ? `${(f.days ?? 0).toFixed(1)} days (${f.first.slice(0, 10)} → ${f.last.slice(0, 10)})` : "no timestamps found";
+  return `    ${escapeExcerpt(f.family, 60).padEnd(24)} ${span}, ${f.files} file(s)`;
+}
+
 export function renderText(r: TriageOutput): string {
   const out: string[] = [];
   const covered = r.coverage.filter((c) => c.files && c.days !== null);
@@ -25,6 +30,8 @@ export function renderText(r: TriageOutput): string {
   out.push(`Bundle: ${escapeExcerpt(r.bundle, 300)}`);
   if (r.verdict === "compromised") out.push("Verdict: COMPROMISED — evidence of a successful intrusion. Start incident response.");
   else if (r.verdict === "suspicious") out.push("Verdict: SUSPICIOUS — indicators that need a look; none proves an intrusion on its own.");
+  else if (r.verdict === "not-examined")
+    out.push(`Verdict: NOT EXAMINED — ${escapeExcerpt(r.notExamined ?? "no log the rules can read", 600)}. This is not a clean result.`);
   else
     out.push(
       covered.length
@@ -33,6 +40,10 @@ export function renderText(r: TriageOutput): string {
     );
   out.push("", "Log coverage:");
   for (const c of r.coverage) out.push(coverageLine(c));
+  if (r.families.length) {
+    out.push("  Per log family:");
+    for (const f of r.families) out.push(familyLine(f));
+  }
   out.push(`  Files checked: ${r.stats.files} (${r.stats.yaraFiles} YARA-scanned, ${r.stats.listedFiles} listed with hashes)`);
   if (r.findings.length) {
     out.push("", `Findings (${r.findings.length}), in time order:`);
@@ -45,6 +56,11 @@ export function renderText(r: TriageOutput): string {
         `    ${f.excerpt}`,
       );
     }
+  }
+  if (r.setAside.length) {
+    out.push("", `Set aside (${r.setAside.length}): files that Test-ProxyLogon reports only after a CVE check hit, and none did:`);
+    for (const f of r.setAside.slice(0, 50)) out.push(`  ${f.title}: ${f.excerpt}  [${f.rule}]`);
+    if (r.setAside.length > 50) out.push(`  … and ${r.setAside.length - 50} more (see --json)`);
   }
   if (r.problems.length) {
     out.push("", `Not fully read (${r.problems.length}):`);
