@@ -8,8 +8,15 @@
  */
 import { buildKey, parseBuild, threePartPrefix } from "../knowledge/buildNumber.js";
 import type { IndexedAdvisory, KnowledgeBase, KnownBuild, ProductInfo } from "../knowledge/knowledgeBase.js";
-import { judgeBuild } from "./judgeBuild.js";
+import { judgeBuild, judgeUnlistedProduct } from "./judgeBuild.js";
 import type { BuildExplanation, CveStatus, CveVerdict, Precision } from "./types.js";
+
+/** Told a person: the refresh command for data older than the server. */
+export const NEWER_THAN_KB = "newer than the knowledge base: refresh with `vigie kb update`";
+
+function statusWords(status: CveStatus): string {
+  return status === "not_affected" ? "not affected" : status;
+}
 
 function deepFreeze<T extends object>(o: T): T {
   for (const v of Object.values(o)) if (v !== null && typeof v === "object") deepFreeze(v as object);
@@ -57,12 +64,25 @@ export class BuildExplainer {
     if (parts.length === 4) {
       const known = kb.byBuild.get(text);
       if (known) return this.exact(known);
+      const alias = kb.aliases.get(text);
+      if (alias) {
+        return deepFreeze({
+          ...this.exact(alias.build),
+          build: text,
+          reportedAlias: {
+            installedBuild: alias.build.build,
+            seenIn: alias.seenIn,
+            note: alias.note,
+            sources: alias.sources.map((s) => s.url),
+          },
+        });
+      }
       return this.unknownExact(text, parts);
     }
     if (parts.length === 3) {
       const candidates = kb.byPrefix.get(text);
       if (candidates) return this.fromCandidates(text, "cu", candidates);
-      return this.unknownBuild(text, this.productsFor(parts), "major");
+      return this.unknownBuild(text, this.productsFor(parts), "cu");
     }
     if (parts.length === 2) {
       const products = this.productsFor(parts);
@@ -72,7 +92,11 @@ export class BuildExplainer {
     return this.unknownBuild(text, this.productsFor(parts), "unknown");
   }
 
-  /** Products a build can belong to, from its major.minor (2019 and SE share 15.2); 14.x is Exchange 2010. */
+  /**
+   * Products a build can belong to, from its major.minor (2019 and SE share 15.2); 14.x is Exchange 2010.
+   * Where products share a major.minor, their build ranges do not overlap (SE starts above 2019's last CU): a
+   * 3- or 4-part build belongs to the newest product whose first known build is not above it.
+   */
   private productsFor(parts: number[]): ProductInfo[] {
     if (parts.length < 2) return [];
     const byMajor = this.kb.productsByMajor.get(`${parts[0]}.${parts[1]}`);
@@ -80,6 +104,9 @@ export class BuildExplainer {
       if (byMajor.length > 1 && parts.length >= 3) {
         const line = this.kb.lineForPrefix(parts.slice(0, 3).join("."));
         if (line) return [this.kb.products.get(line.product)!];
+        const key = buildKey([...parts.slice(0, 3), 0]);
+        const owner = [...byMajor].sort((a, b) => b.lines[0]!.firstKey - a.lines[0]!.firstKey).find((p) => buildKey([...threePartPrefix(p.lines[0]!.builds[0]!.build).split(".").map(Number), 0]) <= key);
+        if (owner) return [owner];
       }
       return byMajor;
     }
@@ -96,6 +123,7 @@ export class BuildExplainer {
       releaseDate: b.releaseDate,
       precision: "exact" as Precision,
       candidates: [b.build],
+      endOfSupport: this.kb.products.get(b.product)!.endOfSupport,
       cves: [...this.verdictsFor(b)],
     });
   }
@@ -113,6 +141,7 @@ export class BuildExplainer {
       releaseDate: candidates.length === 1 ? first.releaseDate : null,
       precision,
       candidates: candidates.map((c) => c.build),
+      endOfSupport: sameProduct ? this.kb.products.get(first.product)!.endOfSupport : null,
       cves,
     });
   }
@@ -123,14 +152,14 @@ export class BuildExplainer {
     const newest = per[per.length - 1]!;
     if (per.length === 1) return per[0]!;
     const scope = sameLine
-      ? `every known build of ${candidates[0]!.productName} ${candidates[0]!.line} (${candidates.length})`
-      : `all ${candidates.length} candidate builds`;
+      ? `every known build of ${candidates[0]!.productName} ${candidates[0]!.line} (${candidates.length}) is`
+      : `all ${candidates.length} candidate builds are`;
     if (statuses.size === 1) {
       const [status] = statuses;
       return {
         id: a.id,
         status: status!,
-        reason: `${scope} ${status === "not_affected" ? "is not affected" : `is ${status}`}: ${newest.reason}`,
+        reason: `${scope} ${statusWords(status!)}: ${newest.reason}`,
         fixedIn: sameLine ? newest.fixedIn : null,
         remediation: newest.remediation,
       };
@@ -160,12 +189,16 @@ export class BuildExplainer {
     const newerThanData = key > line.builds[line.builds.length - 1]!.key;
     const cves = this.kb.advisories.map((a): CveVerdict => {
       if (!a.affects.includes(line.product)) {
-        return judgeBuild(this.kb, a, line.builds[0]!);
+        return judgeUnlistedProduct(this.kb, a, line.product);
       }
       const fix = this.kb.fixOnLine(a, line.product, line.name);
       const newestFix = a.newestFixKey.get(line.product);
       if (!fix && newestFix !== undefined && line.firstKey > newestFix && a.fixData !== "unknown") {
         return judgeBuild(this.kb, a, line.builds[0]!); // the whole line shipped with the fix
+      }
+      if (fix && fix.build.key === line.firstKey && key > fix.build.key && a.fixData !== "unknown") {
+        // The CU itself carries the fix: every build of the line is installed on top of it.
+        return { ...judgeBuild(this.kb, a, line.builds[line.builds.length - 1]!), reason: `build ${text} is not in the knowledge base, but ${line.name} itself (${fix.build.build}) fixes ${a.id} and every update of ${line.name} is installed on it` };
       }
       if (fix && key < fix.build.key && a.fixData !== "unknown") {
         return {
@@ -179,7 +212,9 @@ export class BuildExplainer {
       return {
         id: a.id,
         status: "unknown",
-        reason: `build ${text} is not in the knowledge base${newerThanData ? " (newer than its data: an update released after it?)" : ""}; its fixes cannot be told`,
+        reason: newerThanData
+          ? `build ${text} of ${product.name} ${line.name} is ${NEWER_THAN_KB}; which fixes it carries cannot be told from older data`
+          : `build ${text} is not in the knowledge base; its fixes cannot be told`,
         fixedIn: fix?.build.build ?? null,
         remediation: "Update the knowledge base (vigie kb update --builds <file>) and explain again",
       };
@@ -192,21 +227,45 @@ export class BuildExplainer {
       releaseDate: null,
       precision: "exact" as Precision,
       candidates: [],
+      endOfSupport: product.endOfSupport,
       cves,
     });
   }
 
+  /**
+   * A build whose CU line the tables lack. On a line above every known line of the product (a CU released after
+   * the data, e.g. SE CU1), a CVE is patched only where the newest known CU already shipped with its fix (CUs
+   * are cumulative); anything else cannot be told from older data.
+   */
   private unknownBuild(text: string, products: ProductInfo[], precision: Precision): BuildExplanation {
     const product = products.length === 1 ? products[0]! : undefined;
-    const cves = this.kb.advisories.map((a): CveVerdict => {
-      if (product && !a.affects.includes(product.key)) {
-        return judgeBuild(this.kb, a, product.lines[0]!.builds[0]!);
+    const parts = text.split(".").map(Number);
+    const newestLine = product?.lines[product.lines.length - 1];
+    const newerLine = product !== undefined && parts.length >= 3 && buildKey([...parts.slice(0, 3), 0]) > newestLine!.firstKey;
+    const cves = this.kb.advisories.map((a, i): CveVerdict => {
+      if (product && !a.affects.includes(product.key)) return judgeUnlistedProduct(this.kb, a, product.key);
+      if (newerLine) {
+        const base = this.verdictsFor(newestLine!.builds[0]!)[i]!;
+        if (base.status === "patched") {
+          return {
+            ...base,
+            reason: `build ${text} is on a CU line ${NEWER_THAN_KB}; the newest known CU, ${product!.name} ${newestLine!.name} (${newestLine!.builds[0]!.build}), already shipped with the fix for ${a.id} and CUs are cumulative`,
+            fixedIn: newestLine!.builds[0]!.build,
+          };
+        }
+        return {
+          id: a.id,
+          status: "unknown",
+          reason: `build ${text} is on a CU line of ${product!.name} ${NEWER_THAN_KB}; whether it carries the fix for ${a.id} cannot be told from older data`,
+          fixedIn: null,
+          remediation: "Update the knowledge base (vigie kb update --builds <file>) and explain again",
+        };
       }
       return {
         id: a.id,
         status: "unknown",
         reason: product
-          ? `build ${text} of ${product.name} is not in the knowledge base (newer than its data?)`
+          ? `build ${text} of ${product.name} is not in the knowledge base`
           : `build ${text} is not a build of a product in the knowledge base`,
         fixedIn: null,
         remediation: product ? "Update the knowledge base (vigie kb update --builds <file>) and explain again" : null,
@@ -220,6 +279,7 @@ export class BuildExplainer {
       releaseDate: null,
       precision: product ? precision : "unknown",
       candidates: [],
+      endOfSupport: product?.endOfSupport ?? null,
       cves,
     };
   }

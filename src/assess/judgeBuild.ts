@@ -2,16 +2,22 @@
  * The verdict of one advisory for one known build. Pure.
  *
  * Rules, in order:
- *  1. A product the advisory does not list is not_affected.
+ *  1. A product the advisory does not list: not_affected — unless the product was already out of support when
+ *     the CVE was published and Microsoft did not say it assessed it (`assessedNotAffected`): then unknown,
+ *     "out of support since …; not assessed; upgrade" (advisories list only supported products).
  *  2. An advisory known only from a KEV import (no fix data) gives unknown.
  *  3. On a line that got a fix: below the fixing build is vulnerable; at or above it is patched, except on a
  *     non-cumulative special update (March 2021 SUs for out-of-support CUs) that does not name the CVE: that
- *     build says nothing about whether the earlier fix was installed, so unknown.
+ *     build says nothing about whether the earlier fix was installed, so unknown — unless the fix is the CU
+ *     itself (the line's base build), which every update of the line is installed on: patched.
  *  4. A line first released after the newest fix of its product shipped with the fix: patched.
- *  5. A line with no build fix where the advisory names a protecting setting: unknown (the build cannot show it).
+ *  5. A line with no build fix where the advisory names a protecting setting: vulnerable where the setting
+ *     cannot exist yet (below the build that introduced it on the line, or a line that never got it); unknown
+ *     where it can (a build cannot show a setting).
  *  6. Any other line of an affected product never got a fix: vulnerable until upgraded.
  */
 import type { IndexedAdvisory, KnowledgeBase, KnownBuild } from "../knowledge/knowledgeBase.js";
+import type { ProductKey } from "../knowledge/schema.js";
 import type { CveVerdict } from "./types.js";
 
 function describe(b: KnownBuild): string {
@@ -28,18 +34,44 @@ export function upgradeAdvice(kb: KnowledgeBase, b: KnownBuild): string {
   return `Upgrade to ${latest.productName} ${latest.line} and install its latest update ${updateName(latest)}, build ${latest.build}`;
 }
 
-export function judgeBuild(kb: KnowledgeBase, advisory: IndexedAdvisory, b: KnownBuild): CveVerdict {
+/** Products with no end of support in the data: where an out-of-support server should go. */
+export function supportedProductNames(kb: KnowledgeBase): string {
+  const names = [...kb.products.values()].filter((p) => p.endOfSupport === null && p.endOfSupportSources.length > 0).map((p) => p.name);
+  return names.length > 0 ? names.join(" or ") : "a supported Exchange Server version";
+}
+
+/** The verdict for a product the advisory does not list (rule 1). */
+export function judgeUnlistedProduct(kb: KnowledgeBase, advisory: IndexedAdvisory, product: ProductKey): CveVerdict {
   const id = advisory.id;
-  if (!advisory.affects.includes(b.product)) {
-    const listed = advisory.affects.map((p) => kb.products.get(p)?.name ?? p).join(", ");
+  const info = kb.products.get(product);
+  const name = info?.name ?? product;
+  const listed = advisory.affects.map((p) => kb.products.get(p)?.name ?? p).join(", ");
+  const assessed = advisory.notAffectedAfterAssessment.get(product);
+  if (assessed !== undefined) {
+    return { id, status: "not_affected", reason: `${id} does not affect ${name}: ${assessed}`, fixedIn: null, remediation: null };
+  }
+  const eos = info?.endOfSupport ?? null;
+  if (eos !== null && advisory.published > eos) {
     return {
       id,
-      status: "not_affected",
-      reason: `${id} does not affect ${b.productName} (Microsoft lists: ${listed})`,
+      status: "unknown",
+      reason: `${name} out of support since ${eos}; not assessed: ${id} was published ${advisory.published} and Microsoft lists only supported products (${listed}); upgrade`,
       fixedIn: null,
-      remediation: null,
+      remediation: `${name} gets no security updates: migrate to ${supportedProductNames(kb)}`,
     };
   }
+  return {
+    id,
+    status: "not_affected",
+    reason: `${id} does not affect ${name} (Microsoft lists: ${listed})`,
+    fixedIn: null,
+    remediation: null,
+  };
+}
+
+export function judgeBuild(kb: KnowledgeBase, advisory: IndexedAdvisory, b: KnownBuild): CveVerdict {
+  const id = advisory.id;
+  if (!advisory.affects.includes(b.product)) return judgeUnlistedProduct(kb, advisory, b.product);
   if (advisory.fixData === "unknown") {
     return {
       id,
@@ -61,14 +93,18 @@ export function judgeBuild(kb: KnowledgeBase, advisory: IndexedAdvisory, b: Know
         remediation: `Install ${updateName(f)} for ${b.productName} ${b.line} (build ${f.build}) or any later update of ${b.line}; better, move to a supported CU`,
       };
     }
-    if (b.key === f.key || b.cumulative || b.namedFixes.has(id)) {
+    const line = kb.line(b.product, b.line)!;
+    const fixIsTheCu = f.key === line.firstKey;
+    if (b.key === f.key || b.cumulative || b.namedFixes.has(id) || fixIsTheCu) {
       return {
         id,
         status: "patched",
         reason:
           b.key === f.key
             ? `${b.productName} ${describe(b)} is the update that fixes ${id} on ${b.line}`
-            : `${b.productName} ${describe(b)} comes after ${updateName(f)}, build ${f.build}, which fixes ${id} on ${b.line}`,
+            : !b.cumulative && fixIsTheCu && !b.namedFixes.has(id)
+              ? `${b.productName} ${describe(b)} is a special update installed on ${b.line} itself (${f.build}), which already fixes ${id}`
+              : `${b.productName} ${describe(b)} comes after ${updateName(f)}, build ${f.build}, which fixes ${id} on ${b.line}`,
         fixedIn: f.build,
         remediation: null,
       };
@@ -93,15 +129,7 @@ export function judgeBuild(kb: KnowledgeBase, advisory: IndexedAdvisory, b: Know
       remediation: null,
     };
   }
-  if (advisory.configurationFix !== undefined) {
-    return {
-      id,
-      status: "unknown",
-      reason: `${b.productName} ${b.line} has no build fix for ${id}; it is protected only by a setting that a build number cannot show`,
-      fixedIn: null,
-      remediation: advisory.configurationFix,
-    };
-  }
+  if (advisory.configurationFix !== undefined) return judgeSetting(kb, advisory, b);
   if (b.namedFixes.has(id)) {
     return {
       id,
@@ -123,5 +151,41 @@ export function judgeBuild(kb: KnowledgeBase, advisory: IndexedAdvisory, b: Know
       newest === undefined
         ? `No update of ${b.productName} fixes ${id}: migrate to a supported Exchange version`
         : upgradeAdvice(kb, b),
+  };
+}
+
+/** Rule 5: no build fix on the line, but a setting protects where it exists. */
+function judgeSetting(kb: KnowledgeBase, advisory: IndexedAdvisory, b: KnownBuild): CveVerdict {
+  const id = advisory.id;
+  const fix = advisory.configurationFix!;
+  const settingUnknown: CveVerdict = {
+    id,
+    status: "unknown",
+    reason: `${b.productName} ${b.line} has no build fix for ${id}; it is protected only by a setting that a build number cannot show`,
+    fixedIn: null,
+    remediation: fix,
+  };
+  if (advisory.configurationAvailableFrom === undefined) return settingUnknown;
+  const onLine = advisory.configByLine.get(`${b.product}/${b.line}`);
+  if (onLine) {
+    if (b.key >= onLine.build.key) return settingUnknown;
+    const f = onLine.build;
+    return {
+      id,
+      status: "vulnerable",
+      reason: `${b.productName} ${describe(b)} predates ${updateName(f)}, build ${f.build}, the first update of ${b.line} on which the protecting setting exists; without it nothing protects against ${id}`,
+      fixedIn: null,
+      remediation: `Install ${updateName(f)} for ${b.productName} ${b.line} (build ${f.build}) or later, then: ${fix}`,
+    };
+  }
+  const newest = advisory.newestConfigKey.get(b.product);
+  const line = kb.line(b.product, b.line)!;
+  if (newest !== undefined && line.firstKey > newest) return settingUnknown;
+  return {
+    id,
+    status: "vulnerable",
+    reason: `${b.productName} ${b.line} never received the update that adds the setting protecting against ${id}, and has no build fix`,
+    fixedIn: null,
+    remediation: `${upgradeAdvice(kb, b)}, then: ${fix}`,
   };
 }

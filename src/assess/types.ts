@@ -30,5 +30,12 @@ export interface BuildExplanation {
   precision: Precision;
   /** Known builds this server could be running. */
   candidates: string[];
+  /**
+   * Where the given value is a version servers report that is not a release build (2019 CU9 reports OWA
+   * version 15.2.858.2, installed build 15.2.858.5): the installed build and why.
+   */
+  reportedAlias?: { installedBuild: string; seenIn: string; note: string; sources: string[] } | undefined;
+  /** Last day of Microsoft's support for the product; null when it has none (or the product is not known). */
+  endOfSupport?: string | null;
   cves: CveVerdict[];
 }

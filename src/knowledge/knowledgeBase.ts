@@ -5,7 +5,16 @@
 import { buildKey, parseBuild, threePartPrefix } from "./buildNumber.js";
 import type { KnowledgeFiles } from "./load.js";
 import type { OverlayKevEntry } from "./overlay.js";
-import type { Advisory, BuildRecord, LineFix, ProductBuildsFile, ProductKey, Source, UpdateKind } from "./schema.js";
+import type {
+  Advisory,
+  BuildRecord,
+  LifecycleFile,
+  LineFix,
+  ProductBuildsFile,
+  ProductKey,
+  Source,
+  UpdateKind,
+} from "./schema.js";
 
 export interface KnownBuild {
   product: ProductKey;
@@ -23,6 +32,17 @@ export interface KnownBuild {
   namedFixes: ReadonlySet<string>;
   sources: readonly Source[];
   note: string | undefined;
+  /** Why a build resting on one third-party source is kept (see the builds README). */
+  audit: string | undefined;
+}
+
+/** A reported version that is not a release build, resolved to the installed build. */
+export interface KnownAlias {
+  reported: string;
+  build: KnownBuild;
+  seenIn: string;
+  note: string;
+  sources: readonly Source[];
 }
 
 export interface CuLine {
@@ -41,6 +61,9 @@ export interface ProductInfo {
   lines: CuLine[];
   /** The newest build of the newest line: what an admin of this product should end up on. */
   latest: KnownBuild;
+  /** Last day of Microsoft's support (knowledge/lifecycle.json); null when it has none or the data lacks it. */
+  endOfSupport: string | null;
+  endOfSupportSources: readonly Source[];
 }
 
 /** An advisory with its per-line fixes resolved to known builds. */
@@ -48,6 +71,11 @@ export interface IndexedAdvisory extends Advisory {
   fixByLine: ReadonlyMap<string, { fix: LineFix; build: KnownBuild }>;
   /** Per product, the key of the newest build listed as a fix: lines whose first build is newer shipped with the fix. */
   newestFixKey: ReadonlyMap<ProductKey, number>;
+  /** Per line, the first build on which the protecting setting (configurationFix) exists. */
+  configByLine: ReadonlyMap<string, { fix: LineFix; build: KnownBuild }>;
+  newestConfigKey: ReadonlyMap<ProductKey, number>;
+  /** Out-of-support products Microsoft nevertheless assessed and found not affected. */
+  notAffectedAfterAssessment: ReadonlyMap<ProductKey, string>;
 }
 
 export class KnowledgeConsistencyError extends Error {
@@ -65,12 +93,17 @@ export class KnowledgeBase {
   readonly advisories: IndexedAdvisory[] = [];
   /** Products by "major.minor" prefix: "15.2" -> [2019, SE]. */
   readonly productsByMajor = new Map<string, ProductInfo[]>();
+  /** Reported versions that are not release builds ("15.2.858.2" -> 2019 CU9 15.2.858.5). */
+  readonly aliases = new Map<string, KnownAlias>();
 
   private constructor() {}
 
   static fromFiles(files: KnowledgeFiles): KnowledgeBase {
     const kb = new KnowledgeBase();
-    kb.indexBuilds(mergeBuildFiles(files.builds, files.overlayBuilds));
+    const merged = mergeBuildFiles(files.builds, files.overlayBuilds);
+    kb.indexBuilds(merged);
+    kb.indexAliases(merged);
+    if (files.lifecycle) kb.indexLifecycle(files.lifecycle);
     const advisories = mergeKev(files.advisories, files.overlayKev?.entries ?? [], files.overlayKev?.withdrawn ?? []);
     for (const advisory of advisories) kb.advisories.push(kb.indexAdvisory(advisory));
     kb.advisories.sort((a, b) => a.id.localeCompare(b.id, "en", { numeric: true }));
@@ -113,6 +146,8 @@ export class KnowledgeBase {
         major: file.major,
         lines: cuLines,
         latest: newestLine.builds[newestLine.builds.length - 1]!,
+        endOfSupport: null,
+        endOfSupportSources: [],
       };
       this.products.set(file.product, info);
       const sameMajor = this.productsByMajor.get(file.major) ?? [];
@@ -128,12 +163,52 @@ export class KnowledgeBase {
     }
   }
 
-  private indexAdvisory(advisory: Advisory): IndexedAdvisory {
-    const fixByLine = new Map<string, { fix: LineFix; build: KnownBuild }>();
-    const newestFixKey = new Map<ProductKey, number>();
+  private indexAliases(files: ProductBuildsFile[]): void {
+    for (const file of files) {
+      const sourceById = new Map(file.sources.map((s) => [s.id, s]));
+      for (const a of file.reportedAliases ?? []) {
+        const where = `${file.name}: reported alias ${a.reported}`;
+        if (this.byBuild.has(a.reported)) throw new KnowledgeConsistencyError(`${where} is also listed as a build`);
+        if (this.aliases.has(a.reported)) throw new KnowledgeConsistencyError(`${where} is listed twice`);
+        const build = this.byBuild.get(a.build);
+        if (!build || build.product !== file.product) {
+          throw new KnowledgeConsistencyError(`${where}: build ${a.build} is not a ${file.name} build in the tables`);
+        }
+        const sources = a.sources.map((id) => {
+          const s = sourceById.get(id);
+          if (!s) throw new KnowledgeConsistencyError(`${where}: unknown source id "${id}"`);
+          return s;
+        });
+        this.aliases.set(a.reported, { reported: a.reported, build, seenIn: a.seenIn, note: a.note, sources });
+      }
+    }
+  }
+
+  private indexLifecycle(file: LifecycleFile): void {
+    const sourceById = new Map(file.sources.map((s) => [s.id, s]));
+    for (const p of file.products) {
+      const info = this.products.get(p.product);
+      if (!info) continue;
+      if (info.endOfSupportSources.length > 0) throw new KnowledgeConsistencyError(`lifecycle: product ${p.product} is listed twice`);
+      info.endOfSupport = p.endOfSupport;
+      info.endOfSupportSources = p.sources.map((id) => {
+        const s = sourceById.get(id);
+        if (!s) throw new KnowledgeConsistencyError(`lifecycle: ${p.product}: unknown source id "${id}"`);
+        return s;
+      });
+    }
+  }
+
+  private indexLineBuilds(
+    advisory: Advisory,
+    list: readonly LineFix[],
+    what: string,
+  ): { byLine: Map<string, { fix: LineFix; build: KnownBuild }>; newest: Map<ProductKey, number> } {
+    const byLine = new Map<string, { fix: LineFix; build: KnownBuild }>();
+    const newest = new Map<ProductKey, number>();
     const sourceIds = new Set(advisory.sources.map((s) => s.id));
-    for (const fix of advisory.fixes) {
-      const where = `${advisory.id}: fix for ${fix.product} ${fix.line}`;
+    for (const fix of list) {
+      const where = `${advisory.id}: ${what} for ${fix.product} ${fix.line}`;
       if (!advisory.affects.includes(fix.product)) {
         throw new KnowledgeConsistencyError(`${where}: product ${fix.product} is not in affects`);
       }
@@ -148,11 +223,38 @@ export class KnowledgeBase {
         if (!sourceIds.has(s)) throw new KnowledgeConsistencyError(`${where}: unknown source id "${s}"`);
       }
       const id = lineId(fix.product, fix.line);
-      if (fixByLine.has(id)) throw new KnowledgeConsistencyError(`${where}: listed twice`);
-      fixByLine.set(id, { fix, build });
-      newestFixKey.set(fix.product, Math.max(newestFixKey.get(fix.product) ?? 0, build.key));
+      if (byLine.has(id)) throw new KnowledgeConsistencyError(`${where}: listed twice`);
+      byLine.set(id, { fix, build });
+      newest.set(fix.product, Math.max(newest.get(fix.product) ?? 0, build.key));
     }
-    return { ...advisory, fixByLine, newestFixKey };
+    return { byLine, newest };
+  }
+
+  private indexAdvisory(advisory: Advisory): IndexedAdvisory {
+    const fixes = this.indexLineBuilds(advisory, advisory.fixes, "fix");
+    const config = this.indexLineBuilds(advisory, advisory.configurationAvailableFrom ?? [], "setting available");
+    if (advisory.configurationAvailableFrom && advisory.configurationFix === undefined) {
+      throw new KnowledgeConsistencyError(`${advisory.id}: configurationAvailableFrom needs configurationFix`);
+    }
+    const sourceIds = new Set(advisory.sources.map((s) => s.id));
+    const assessedNotAffected = new Map<ProductKey, string>();
+    for (const n of advisory.assessedNotAffected ?? []) {
+      if (advisory.affects.includes(n.product)) {
+        throw new KnowledgeConsistencyError(`${advisory.id}: assessedNotAffected ${n.product} is also in affects`);
+      }
+      for (const s of n.sources) {
+        if (!sourceIds.has(s)) throw new KnowledgeConsistencyError(`${advisory.id}: assessedNotAffected ${n.product}: unknown source id "${s}"`);
+      }
+      assessedNotAffected.set(n.product, n.note);
+    }
+    return {
+      ...advisory,
+      fixByLine: fixes.byLine,
+      newestFixKey: fixes.newest,
+      configByLine: config.byLine,
+      newestConfigKey: config.newest,
+      notAffectedAfterAssessment: assessedNotAffected,
+    };
   }
 
   line(product: ProductKey, line: string): CuLine | undefined {
@@ -192,6 +294,7 @@ function toKnownBuild(file: ProductBuildsFile, r: BuildRecord, sourceById: Map<s
     namedFixes: new Set(r.namedFixes ?? []),
     sources,
     note: r.note,
+    audit: r.audit ? `${r.audit.decision}: ${r.audit.reason}` : undefined,
   };
 }
 
@@ -207,6 +310,7 @@ export function mergeBuildFiles(builtin: ProductBuildsFile[], overlay: ProductBu
     }
     const known = new Set(base.sources.map((s) => s.id));
     for (const s of f.sources) if (!known.has(s.id)) base.sources.push(s);
+    if (f.reportedAliases) base.reportedAliases = [...(base.reportedAliases ?? []), ...f.reportedAliases];
     const byBuild = new Map(base.builds.map((b, i) => [b.build, i]));
     for (const b of f.builds) {
       const i = byBuild.get(b.build);

@@ -10,7 +10,14 @@ import { fileURLToPath } from "node:url";
 import type { z } from "zod";
 import { KnowledgeBase } from "./knowledgeBase.js";
 import { overlayKevSchema, type OverlayKev } from "./overlay.js";
-import { advisorySchema, productBuildsFileSchema, type Advisory, type ProductBuildsFile } from "./schema.js";
+import {
+  advisorySchema,
+  lifecycleFileSchema,
+  productBuildsFileSchema,
+  type Advisory,
+  type LifecycleFile,
+  type ProductBuildsFile,
+} from "./schema.js";
 
 export class KnowledgeError extends Error {
   override readonly name = "KnowledgeError";
@@ -83,12 +90,16 @@ export interface KnowledgeFiles {
   advisories: Advisory[];
   overlayBuilds: ProductBuildsFile[];
   overlayKev: OverlayKev | undefined;
+  /** knowledge/lifecycle.json: end-of-support dates; absent in a knowledge base that has none. */
+  lifecycle?: LifecycleFile | undefined;
 }
 
 export function readKnowledgeFiles(builtinDir: string, overlayDir: string | undefined): KnowledgeFiles {
   const builds = jsonFiles(path.join(builtinDir, "builds")).map((f) => parseWith(productBuildsFileSchema, f));
   const advisories = jsonFiles(path.join(builtinDir, "advisories")).map((f) => parseWith(advisorySchema, f));
   if (builds.length === 0) throw new KnowledgeError(`${builtinDir}/builds: no build tables found`);
+  const lifecycleFile = path.join(builtinDir, "lifecycle.json");
+  const lifecycle = existsSync(lifecycleFile) ? parseWith(lifecycleFileSchema, lifecycleFile) : undefined;
   let overlayBuilds: ProductBuildsFile[] = [];
   let overlayKev: OverlayKev | undefined;
   if (overlayDir !== undefined) {
@@ -96,7 +107,7 @@ export function readKnowledgeFiles(builtinDir: string, overlayDir: string | unde
     const kevFile = path.join(overlayDir, "kev.json");
     if (existsSync(kevFile)) overlayKev = parseWith(overlayKevSchema, kevFile);
   }
-  return { builds, advisories, overlayBuilds, overlayKev };
+  return { builds, advisories, overlayBuilds, overlayKev, lifecycle };
 }
 
 export interface LoadOptions {

@@ -66,6 +66,14 @@ export const buildRecordSchema = z
     /** Source ids (from the file's `sources`) that list this build. */
     sources: z.array(z.string()).min(1),
     note: z.string().optional(),
+    /**
+     * Why a build that rests on one third-party source (righel/eightwone) is kept: the audit's decision and
+     * reason. Builds found to be something else are listed in `reportedAliases` instead.
+     */
+    audit: z
+      .object({ decision: z.literal("keep"), reason: z.string().min(1) })
+      .strict()
+      .optional(),
   })
   .strict()
   .superRefine((b, ctx) => {
@@ -74,6 +82,24 @@ export const buildRecordSchema = z
     }
   });
 export type BuildRecord = z.infer<typeof buildRecordSchema>;
+
+/**
+ * A version a server reports that is not a release build: e.g. Exchange 2019 CU9 servers report OWA version
+ * 15.2.858.2 while the installed build is 15.2.858.5. Explaining the reported value explains the installed build.
+ */
+export const reportedAliasSchema = z
+  .object({
+    /** The value servers show (X-OWA-Version, owaVer, the OWA path, the registry OwaVersion). */
+    reported: buildNumberSchema,
+    /** The release build that is installed when that value is shown; must be in the builds table. */
+    build: buildNumberSchema,
+    /** Where the value is seen. */
+    seenIn: z.string().min(1),
+    sources: z.array(z.string()).min(1),
+    note: z.string().min(1),
+  })
+  .strict();
+export type ReportedAlias = z.infer<typeof reportedAliasSchema>;
 
 export const productBuildsFileSchema = z
   .object({
@@ -84,8 +110,30 @@ export const productBuildsFileSchema = z
     major: z.string().regex(/^\d+\.\d+$/),
     sources: z.array(sourceSchema).min(1),
     builds: z.array(buildRecordSchema).min(1),
+    reportedAliases: z.array(reportedAliasSchema).optional(),
   })
   .strict();
+
+/** knowledge/lifecycle.json: per product, the end of Microsoft's support (extended support end). */
+export const lifecycleFileSchema = z
+  .object({
+    sources: z.array(sourceSchema).min(1),
+    products: z
+      .array(
+        z
+          .object({
+            product: productKeySchema,
+            /** Last day of support; null for a product under the Modern Lifecycle Policy with no end date yet. */
+            endOfSupport: isoDateSchema.nullable(),
+            note: z.string().optional(),
+            sources: z.array(z.string()).min(1),
+          })
+          .strict(),
+      )
+      .min(1),
+  })
+  .strict();
+export type LifecycleFile = z.infer<typeof lifecycleFileSchema>;
 export type ProductBuildsFile = z.infer<typeof productBuildsFileSchema>;
 
 /** The update that fixes a CVE on one CU line. */
@@ -145,6 +193,19 @@ export const advisorySchema = z
      * CVE-2024-21410): such lines are judged `unknown` (a build cannot show the setting) with this as remediation.
      */
     configurationFix: z.string().min(1).optional(),
+    /**
+     * Per CU line, the first build on which the protecting setting exists (Extended Protection: the August 2022
+     * SU). Builds below it, and lines that never got it, cannot have the setting: they are judged vulnerable.
+     * Same line rules as `fixes` (a line first released after every listed build of its product has it).
+     */
+    configurationAvailableFrom: z.array(lineFixSchema).optional(),
+    /**
+     * Products Microsoft assessed and found not affected although they were out of support when the CVE was
+     * published (Exchange 2010 for CVE-2021-26855 in March 2021): they stay not_affected instead of unknown.
+     */
+    assessedNotAffected: z
+      .array(z.object({ product: productKeySchema, sources: z.array(z.string()).min(1), note: z.string().min(1) }).strict())
+      .optional(),
     sources: z.array(sourceSchema).min(1),
   })
   .strict();

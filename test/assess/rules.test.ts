@@ -92,11 +92,20 @@ describe("precision and candidates", () => {
     expect(older.cves.find((c) => c.id === "CVE-2021-26855")!.status).toBe("vulnerable"); // below the fix
     const newer = explainer.explain("15.1.2176.99");
     expect(newer.cves.find((c) => c.id === "CVE-2021-26855")!.status).toBe("unknown");
-    expect(newer.cves.find((c) => c.id === "CVE-2021-26855")!.reason).toMatch(/not in the knowledge base/);
+    expect(newer.cves.find((c) => c.id === "CVE-2021-26855")!.reason).toMatch(/newer than the knowledge base: refresh with `vigie kb update`/);
     const unknownLine = explainer.explain("15.1.9999.1");
     expect(unknownLine.product).toBe("Exchange Server 2016");
     expect(unknownLine.cu).toBeNull();
-    expect(unknownLine.cves.every((c) => c.status === "unknown")).toBe(true);
+    // A CU line above every known one: CUs are cumulative, so what the newest known CU (CU20) shipped with is
+    // provable; the rest is not.
+    expect(unknownLine.precision).toBe("exact");
+    expect(status("15.1.9999.1", "CVE-2021-26855")).toBe("patched");
+    expect(status("15.1.9999.1", "CVE-2024-99999")).toBe("unknown");
+    expect(unknownLine.cves.find((c) => c.id === "CVE-2024-99999")!.reason).toMatch(/newer than the knowledge base: refresh with `vigie kb update`/);
+    // Between known lines: the product is known, nothing else.
+    const between = explainer.explain("15.1.2000.1");
+    expect(between.product).toBe("Exchange Server 2016");
+    expect(between.cves.every((c) => c.status === "unknown")).toBe(true);
   });
 
   it("garbage never crashes and never guesses", () => {

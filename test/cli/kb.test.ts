@@ -14,7 +14,7 @@ describe("vigie kb explain", () => {
     const lines = jsonLines(r.stdout);
     expect(lines.map((l) => l.build)).toEqual(["15.1.2176.9", "15.1.2176.2", "15.1.2176"]);
     for (const l of lines) {
-      expect(Object.keys(l)).toEqual(["build", "product", "cu", "update", "releaseDate", "precision", "candidates", "cves"]);
+      expect(Object.keys(l)).toEqual(["build", "product", "cu", "update", "releaseDate", "precision", "candidates", "endOfSupport", "cves"]);
       for (const c of l.cves as Array<Record<string, unknown>>) expect(Object.keys(c)).toEqual(["id", "status", "reason", "fixedIn", "remediation"]);
     }
     const status = (i: number) => (lines[i]!.cves as Array<{ id: string; status: string }>).find((c) => c.id === "CVE-2021-26855")!.status;
