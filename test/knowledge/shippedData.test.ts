@@ -190,3 +190,48 @@ describe("named cases", () => {
     expect(newSu.cves.find((c) => c.id === "CVE-2021-26855")!.status).toBe("patched"); // CU23 shipped with it
   });
 });
+
+describe("audit of builds resting on one third-party source", () => {
+  const thirdPartyOnly = kb.builds.filter((b) => b.sources.every((s) => s.id === "righel" || s.id === "ms-gebn"));
+
+  it("every build whose only independent source is righel/eightwone records why it is kept", () => {
+    expect(thirdPartyOnly.length).toBeGreaterThan(20);
+    for (const b of thirdPartyOnly) expect(b.audit, b.build).toMatch(/^keep: /);
+  });
+
+  it("an audit saying no verdict rests on a build is true", () => {
+    let checked = 0;
+    for (const b of thirdPartyOnly) {
+      const m = /every CVE has the same status on it as on (\S+) before it/.exec(b.audit ?? "");
+      if (!m) continue;
+      const prev = kb.byBuild.get(m[1]!)!;
+      expect(prev.line).toBe(b.line);
+      expect(explainer.verdictsFor(b).map((v) => v.status), b.build).toEqual(explainer.verdictsFor(prev).map((v) => v.status));
+      checked++;
+    }
+    expect(checked).toBeGreaterThan(15);
+  });
+
+  it("a build said to be in Microsoft's CSV cites it", () => {
+    for (const b of thirdPartyOnly) {
+      if (/Get-ExchangeBuildNumber CSV/.test(b.audit ?? "")) expect(b.sources.map((s) => s.id)).toContain("ms-gebn");
+    }
+  });
+
+  it("15.2.858.2 is not a release build but what 2019 CU9 reports", () => {
+    expect(kb.byBuild.has("15.2.858.2")).toBe(false);
+    const alias = kb.aliases.get("15.2.858.2")!;
+    expect(alias.build.build).toBe("15.2.858.5");
+    expect(alias.sources.map((s) => s.url).join(" ")).toMatch(/CSS-Exchange\/issues\/396/);
+    const e = explainer.explain("15.2.858.2");
+    expect(e).toMatchObject({ product: "Exchange Server 2019", cu: "CU9", update: "CU9", precision: "exact", candidates: ["15.2.858.5"] });
+    expect(e.reportedAlias?.installedBuild).toBe("15.2.858.5");
+    expect(explainer.explain("15.2.858").candidates).not.toContain("15.2.858.2");
+  });
+
+  it("every product has a sourced end of support", () => {
+    const eos = Object.fromEntries([...kb.products.values()].map((p) => [p.key, p.endOfSupport]));
+    expect(eos).toEqual({ "2010": "2020-10-13", "2013": "2023-04-11", "2016": "2025-10-14", "2019": "2025-10-14", SE: null });
+    for (const p of kb.products.values()) expect(p.endOfSupportSources.length, p.key).toBeGreaterThan(0);
+  });
+});
