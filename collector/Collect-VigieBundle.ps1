@@ -4,9 +4,11 @@
 
 .DESCRIPTION
     Copies (never moves) the Exchange logging folders (HttpProxy, ECP server, OAB generator), the IIS W3SVC logs,
-    exports the Application event log (.evtx, plus an XML export of MSExchange Unified Messaging events), lists the
+    exports the Application event log (.evtx, plus an XML export of MSExchange Unified Messaging events), and, when
+    present on the server, the Microsoft-Windows-Sysmon/Operational and MSExchange Management logs (.evtx), lists the
     web roots and ProgramData with SHA-256 hashes, copies the small script files of the web roots that web shells
-    hide in, and zips everything into one file under -OutputPath.
+    hide in, records the server's host name, FQDN and IP addresses in manifest.json (so the report can be attached
+    to that host in Vigie's store), and zips everything into one file under -OutputPath.
 
     What it changes on the server: nothing. It writes only under -OutputPath (default: the current user's TEMP),
     reads files with shared read access, does not stop services, does not change configuration, does not delete
@@ -117,6 +119,16 @@ $um = & wevtutil.exe qe Application "/q:*[System[Provider[@Name='MSExchange Unif
 if ($LASTEXITCODE -eq 0) { $um | Set-Content -LiteralPath (Join-Path $ev 'MSExchangeUM-errors.xml') -Encoding UTF8 }
 else { Add-Error 'wevtutil qe' ($um -join ' ') }
 
+# Other channels, only when the server has them (wevtutil gl fails for an unknown channel): Sysmon's process
+# creation events (web shells starting cmd.exe from w3wp.exe / UMWorkerProcess.exe) and Exchange's cmdlet log.
+# File names use %4 for '/', as Windows names channel files; Vigie names each file by the channel its records give.
+foreach ($channel in @('Microsoft-Windows-Sysmon/Operational', 'MSExchange Management')) {
+    & wevtutil.exe gl $channel 2>&1 | Out-Null
+    if ($LASTEXITCODE -ne 0) { Add-Error "wevtutil gl $channel" 'channel not present on this server; not exported'; continue }
+    $file = Join-Path $ev (($channel -replace '/', '%4') + '.evtx')
+    & wevtutil.exe epl $channel $file 2>&1 | ForEach-Object { Add-Error "wevtutil epl $channel" $_ }
+}
+
 # Web roots: listings with hashes, and copies of the small script files under files\<drive>\...
 $webRoots = @((Join-Path $env:SystemDrive 'inetpub\wwwroot\aspnet_client'))
 if ($exchange) {
@@ -137,10 +149,24 @@ foreach ($root in $webRoots) {
 Write-Listing @($env:ProgramData) 'programdata.csv'
 Write-Listing @((Join-Path $env:SystemDrive 'root'), (Join-Path $env:windir 'temp')) 'lsass-dumps.csv' 'lsass*dmp'
 
+# Who this server is: host name, FQDN and the unicast addresses of its interfaces (read, never changed).
+$fqdn = $null
+try { $fqdn = [System.Net.Dns]::GetHostEntry($env:COMPUTERNAME).HostName } catch { Add-Error 'FQDN' $_.Exception.Message }
+$addresses = @()
+try {
+    $addresses = @([System.Net.NetworkInformation.NetworkInterface]::GetAllNetworkInterfaces() |
+        Where-Object { $_.OperationalStatus -eq 'Up' } |
+        ForEach-Object { $_.GetIPProperties().UnicastAddresses } |
+        ForEach-Object { $_.Address.IPAddressToString -replace '%.*$', '' } |
+        Where-Object { $_ -ne '127.0.0.1' -and $_ -ne '::1' } | Sort-Object -Unique)
+} catch { Add-Error 'IP addresses' $_.Exception.Message }
+
 [pscustomobject]@{
     collector     = 'Collect-VigieBundle.ps1'
-    version       = 1
+    version       = 2
     computer      = $env:COMPUTERNAME
+    fqdn          = $fqdn
+    ipAddresses   = $addresses
     collectedUtc  = (Get-Date).ToUniversalTime().ToString('o')
     exchangePath  = $exchange
     days          = $Days

@@ -11,12 +11,12 @@ import { DIR_CHUNK_BYTES } from "./bundle/dir.js";
 import { type BundleLimits, DEFAULT_LIMITS, entryLimitMessage, totalLimitMessage } from "./bundle/types.js";
 import { classifyEntry, serverPathOf } from "./classify.js";
 import { loadTriageRules } from "./load.js";
-import { EventXmlScanner, EvtxScanner } from "./logs/eventlog.js";
+import { type ChannelSpan, EventXmlScanner, EvtxScanner, mainChannel } from "./logs/eventlog.js";
 import { ListingScanner } from "./logs/listing.js";
 import { LogFileScanner } from "./logs/scanner.js";
 import { LogMatcher, matchFileRules } from "./match.js";
 import type { RuleMeta, RuleSet } from "./rules.js";
-import type { FamilyCoverage, Finding, LogCoverage, LogType, TriageProblem, TriageResult } from "./types.js";
+import type { ChannelCoverage, FamilyCoverage, Finding, LogCoverage, LogType, TriageProblem, TriageResult } from "./types.js";
 import { LOG_TYPES } from "./types.js";
 import { corroborate, sortTimeline, verdictOf } from "./verdict.js";
 import { ScanPool } from "./pool.js";
@@ -70,6 +70,22 @@ class CoverageAcc {
     if (first && (this.first === null || first < this.first)) this.first = first;
     if (last && (this.last === null || last > this.last)) this.last = last;
     if (first && (this.last === null || first > this.last)) this.last = first;
+  }
+  /** Event logs: a file counts for the channel most of its records name; records and times for every channel seen. */
+  readonly channels = new Map<string, { files: number; records: number; first: string | null; last: string | null }>();
+  addChannels(spans: ReadonlyMap<string, ChannelSpan>): void {
+    const main = mainChannel(spans);
+    for (const [name, sp] of spans) {
+      let c = this.channels.get(name);
+      if (!c) {
+        c = { files: 0, records: 0, first: null, last: null };
+        this.channels.set(name, c);
+      }
+      if (name === main) c.files++;
+      c.records += sp.records;
+      if (sp.first && (c.first === null || sp.first < c.first)) c.first = sp.first;
+      if (sp.last && (c.last === null || sp.last > c.last)) c.last = sp.last;
+    }
   }
 }
 
@@ -206,9 +222,12 @@ export async function triage(input: string, options: TriageOptions = {}): Promis
             stats.bytes += sc.bytes;
             const found = sc.findings;
             effects.push(() => findings.push(...found));
-            coverage.get("eventlog")!.add(sc.records, sc.bytes, sc.first, sc.last);
+            const cov = coverage.get("eventlog")!;
+            cov.add(sc.records, sc.bytes, sc.first, sc.last);
+            cov.addChannels(sc.channels);
             addFamily(entry.path, "eventlog", sc.records, sc.bytes, sc.first, sc.last);
             for (const p of sc.problems) problem(entry.path, p);
+            if (sc.records === 0 && sc.bytes > 0 && !sc.problems.length) problem(entry.path, "no event records in this file");
           }
           return;
         }
@@ -285,7 +304,13 @@ export async function triage(input: string, options: TriageOptions = {}): Promis
   }
   const cov: LogCoverage[] = LOG_TYPES.map((t) => {
     const c = coverage.get(t)!;
-    return { logType: t, files: c.files, lines: c.lines, bytes: c.bytes, first: c.first, last: c.last, days: spanDays(c.first, c.last) };
+    const out: LogCoverage = { logType: t, files: c.files, lines: c.lines, bytes: c.bytes, first: c.first, last: c.last, days: spanDays(c.first, c.last) };
+    if (t === "eventlog") {
+      out.channels = [...c.channels]
+        .map(([channel, x]): ChannelCoverage => ({ channel, files: x.files, records: x.records, first: x.first, last: x.last, days: spanDays(x.first, x.last) }))
+        .sort((a, b) => (a.channel < b.channel ? -1 : a.channel > b.channel ? 1 : 0));
+    }
+    return out;
   });
   const fam: FamilyCoverage[] = [...families]
     .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))

@@ -43,6 +43,18 @@ export interface Finding {
   benignLookalike?: boolean;
   /** Test-ProxyLogon's suspicious files (LSASS dumps, archives in ProgramData): counted only when a CVE check hit. */
   requiresCveHit?: boolean;
+  /** Event log findings: the channel the event was logged in (System/Channel), e.g. "Microsoft-Windows-Sysmon/Operational". */
+  channel?: string;
+}
+
+/** Event logs by the channel their records name (System/Channel), not by their file name. */
+export interface ChannelCoverage {
+  channel: string;
+  files: number;
+  records: number;
+  first: string | null;
+  last: string | null;
+  days: number | null;
 }
 
 export interface LogCoverage {
@@ -54,6 +66,8 @@ export interface LogCoverage {
   last: string | null;
   /** Days between the first and the last timestamp seen, one decimal. */
   days: number | null;
+  /** Event logs only: coverage per channel. */
+  channels?: ChannelCoverage[];
 }
 
 /** A file that could not be (fully) read, or a bundle entry that was refused. The rest is still checked. */

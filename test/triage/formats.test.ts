@@ -6,6 +6,7 @@ import { runTriage } from "../../src/cli/commands/triage.js";
 import { loadTriageRules, parseRuleFile } from "../../src/triage/load.js";
 import { triage } from "../../src/triage/scan.js";
 import { buildBundle } from "./bundleFixture.js";
+import { buildEvtx } from "./evtxWriter.js";
 
 let tmp: string;
 let attacked: string;
@@ -16,26 +17,20 @@ beforeAll(() => {
 });
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
-/** A minimal .evtx: file header, one chunk, records whose payload holds UTF-16 strings as BinXML does. */
-function makeEvtx(records: Array<{ id: number; time: Date; strings: string[] }>): Buffer {
-  const header = Buffer.alloc(4096);
-  header.write("ElfFile\0", 0, "latin1");
-  const chunk = Buffer.alloc(65536);
-  chunk.write("ElfChnk\0", 0, "latin1");
-  let p = 512;
-  for (const r of records) {
-    const payload = Buffer.concat([Buffer.from([0x0f, 0x01, 0x01, 0x00]), ...r.strings.map((s) => Buffer.concat([Buffer.from([0x05, 0x01]), Buffer.from(s, "utf16le")]))]);
-    const size = 24 + payload.length + 4;
-    chunk.writeUInt32LE(0x00002a2a, p);
-    chunk.writeUInt32LE(size, p + 4);
-    chunk.writeUInt32LE(r.id, p + 8);
-    const ticks = BigInt(r.time.getTime() + 11644473600000) * 10000n;
-    chunk.writeBigUInt64LE(ticks, p + 16);
-    payload.copy(chunk, p + 24);
-    chunk.writeUInt32LE(size, p + size - 4);
-    p += size;
-  }
-  return Buffer.concat([header, chunk]);
+/** An Application log .evtx (real binary XML, from the test encoder) with one UM error among other events. */
+function makeEvtx(records: Array<{ id: number; time: Date; provider: string; level: number; strings: string[] }>): Buffer {
+  return buildEvtx(
+    records.map((r) => ({
+      recordId: r.id,
+      time: r.time,
+      provider: r.provider,
+      eventId: 100,
+      level: r.level,
+      channel: "Application",
+      computer: "EX01.corp.example",
+      data: r.strings.map((v, i): [string, string] => [`Data${i + 1}`, v]),
+    })),
+  );
 }
 
 describe("event logs and report formats", () => {
@@ -45,13 +40,13 @@ describe("event logs and report formats", () => {
     writeFileSync(
       path.join(dir, "Application.evtx"),
       makeEvtx([
-        { id: 7, time: new Date("2021-03-02T10:00:00Z"), strings: ["MSExchange ADAccess", "Topology discovery completed"] },
-        { id: 8, time: new Date("2021-03-03T06:05:12Z"), strings: ["MSExchange Unified Messaging", "System.InvalidCastException: Unable to cast object"] },
+        { id: 7, time: new Date("2021-03-02T10:00:00Z"), provider: "MSExchange ADAccess", level: 4, strings: ["Topology discovery completed"] },
+        { id: 8, time: new Date("2021-03-03T06:05:12Z"), provider: "MSExchange Unified Messaging", level: 2, strings: ["System.InvalidCastException: Unable to cast object"] },
       ]),
     );
     const r = await triage(path.join(tmp, "evtx"));
     expect(r.findings).toHaveLength(1);
-    expect(r.findings[0]).toMatchObject({ rule: "proxylogon.cve-2021-26857.um-invalidcast", timestamp: "2021-03-03T06:05:12.000Z", file: "eventlog/Application.evtx" });
+    expect(r.findings[0]).toMatchObject({ rule: "proxylogon.cve-2021-26857.um-invalidcast", timestamp: "2021-03-03T06:05:12.000Z", file: "eventlog/Application.evtx", channel: "Application" });
     expect(r.findings[0]!.excerpt).toMatch(/^record 8: /);
     expect(r.coverage.find((c) => c.logType === "eventlog")).toMatchObject({ lines: 2, first: "2021-03-02T10:00:00.000Z" });
   });

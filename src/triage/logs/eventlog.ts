@@ -1,26 +1,91 @@
 /**
- * Application event log evidence: the XML export (wevtutil qe /f:xml, Get-WinEvent ToXml) and the binary .evtx file.
- * The .evtx reader walks the file's 64 KiB chunks and their records (magic 0x2a2a) and checks the UTF-16 strings of
- * each record: provider names and message insertion strings are stored there as text. It does not render the
- * BinXML templates, so rules on event logs use text (anyOf/allOf/lineRegex), not columns. Pure, chunk-fed.
+ * Event log evidence: the XML export (wevtutil qe /f:xml, Get-WinEvent ToXml) and the binary .evtx file, decoded
+ * record by record (evtx/reader.ts: chunks, records, binary XML templates and values). Each event is matched as one
+ * line ("Channel | Provider | EventID n | Computer | Name: value | …"), and rules with `fields` read the System
+ * fields (provider, eventid, level, channel, computer) and the named EventData values (Sysmon's image,
+ * parentimage, commandline, parentcommandline, …). Each file is named by the channel its records give. Pure, chunk-fed.
  */
 import type { LineFields, LogMatcher } from "../match.js";
 import { logFinding } from "../match.js";
 import type { Finding } from "../types.js";
+import { eventFields, eventLine, type EventView } from "./evtx/event.js";
+import { EvtxReader, type EvtxRecord } from "./evtx/reader.js";
 import { TextLineReader } from "./lines.js";
-import { isoFromFiletime } from "./text.js";
+
+/** Records, time span and findings of one channel within one file. */
+export interface ChannelSpan {
+  records: number;
+  first: string | null;
+  last: string | null;
+}
 
 interface Sink {
   findings: Finding[];
   records: number;
   first: string | null;
   last: string | null;
+  channels: Map<string, ChannelSpan>;
 }
 
-function widen(sink: Sink, ts: string | null): void {
+function widen(sink: { first: string | null; last: string | null }, ts: string | null): void {
   if (!ts) return;
   if (sink.first === null || ts < sink.first) sink.first = ts;
   if (sink.last === null || ts > sink.last) sink.last = ts;
+}
+
+/** Count one event in its channel ("(no channel)" when the record names none). */
+function tally(sink: Sink, channel: string | null, ts: string | null): void {
+  const key = channel || "(no channel)";
+  let c = sink.channels.get(key);
+  if (!c) {
+    if (sink.channels.size >= 64) return;
+    c = { records: 0, first: null, last: null };
+    sink.channels.set(key, c);
+  }
+  c.records++;
+  widen(c, ts);
+}
+
+/** The channel most of a file's records name: what the file is. */
+export function mainChannel(channels: ReadonlyMap<string, ChannelSpan>): string | null {
+  let best: string | null = null;
+  let n = -1;
+  for (const [k, c] of channels) if (c.records > n) [best, n] = [k, c.records];
+  return best;
+}
+
+function isoOf(ts: string | null): string | null {
+  if (!ts) return null;
+  const t = Date.parse(ts);
+  return Number.isNaN(t) ? null : new Date(t).toISOString();
+}
+
+/** Match one decoded event: its one-line text against every rule, its fields for the rules that read columns. */
+function matchEvent(
+  sink: Sink,
+  matcher: LogMatcher,
+  v: EventView,
+  where: { file: string; line: number | null; offset: number | null; timestamp: string | null; label: string },
+): void {
+  const pre = matcher.prefilter;
+  if (!pre) return;
+  const text = eventLine(v);
+  pre.lastIndex = 0;
+  if (!pre.test(text)) return;
+  let map: Map<string, string> | null = null;
+  const fields = (): LineFields => {
+    map ??= eventFields(v);
+    const m = map;
+    return { get: (n) => m.get(n) };
+  };
+  for (const hit of matcher.match(text, fields)) {
+    if (sink.findings.length >= MAX_FINDINGS) return;
+    // The excerpt starts at the event's head (channel, provider, id, then image and command lines), not at the hit.
+    const f = logFinding({ ...hit, at: 0 }, { file: where.file, line: where.line, offset: where.offset, timestamp: where.timestamp, sourceIp: null, text });
+    f.excerpt = `${where.label}: ${f.excerpt}`;
+    if (v.channel) f.channel = v.channel;
+    sink.findings.push(f);
+  }
 }
 
 const MAX_RECORD_CHARS = 1 << 20;
@@ -31,6 +96,7 @@ export class EventXmlScanner implements Sink {
   records = 0;
   first: string | null = null;
   last: string | null = null;
+  channels = new Map<string, ChannelSpan>();
   problems: string[] = [];
   private readonly reader: TextLineReader;
   private record = "";
@@ -86,120 +152,83 @@ export class EventXmlScanner implements Sink {
 
   private check(xml: string): void {
     this.records++;
-    const ts = /<TimeCreated\s+SystemTime=['"]([^'"]+)['"]/.exec(xml)?.[1] ?? null;
-    const iso = ts && !Number.isNaN(Date.parse(ts)) ? new Date(Date.parse(ts)).toISOString() : null;
+    const view = xmlEventView(xml);
+    const iso = isoOf(view.timeCreated);
     widen(this, iso);
-    const pre = this.matcher.prefilter;
-    if (!pre) return;
-    pre.lastIndex = 0;
-    if (!pre.test(xml)) return;
-    const flat = xml.replace(/\s+/g, " ");
-    const fields = (): LineFields => {
-      const map = new Map<string, string>([
-        ["provider", /<Provider\s+Name=['"]([^'"]*)['"]/.exec(xml)?.[1] ?? ""],
-        ["level", /<Level>(\d+)<\/Level>/.exec(xml)?.[1] ?? ""],
-        ["eventid", /<EventID[^>]*>(\d+)<\/EventID>/.exec(xml)?.[1] ?? ""],
-        ["computer", /<Computer>([^<]*)<\/Computer>/.exec(xml)?.[1] ?? ""],
-      ]);
-      return { get: (n) => map.get(n) };
-    };
-    for (const hit of this.matcher.match(flat, fields)) {
-      if (this.findings.length >= MAX_FINDINGS) return;
-      this.findings.push(logFinding(hit, { file: this.file, line: this.recordLine, offset: null, timestamp: iso, sourceIp: null, text: flat }));
-    }
+    tally(this, view.channel, iso);
+    matchEvent(this, this.matcher, view, { file: this.file, line: this.recordLine, offset: null, timestamp: iso, label: `event ${view.recordId ?? "?"}` });
   }
 }
 
-const CHUNK = 65536;
-const HEADER = 4096;
 
-/** Binary .evtx: file header (4 KiB, "ElfFile\0"), then 64 KiB chunks ("ElfChnk\0") holding records from offset 512. */
+const unescapeXml = (s: string): string =>
+  s.replace(/&(lt|gt|amp|quot|apos|#(\d+)|#x([0-9a-f]+));/gi, (m, name: string, dec?: string, hx?: string) => {
+    if (dec) return String.fromCodePoint(Math.min(Number(dec), 0x10ffff));
+    if (hx) return String.fromCodePoint(Math.min(parseInt(hx, 16), 0x10ffff));
+    return ({ lt: "<", gt: ">", amp: "&", quot: '"', apos: "'" } as Record<string, string>)[name.toLowerCase()] ?? m;
+  });
+
+/** The same view of an event as the .evtx decoder gives, read from one <Event> of an XML export. */
+export function xmlEventView(xml: string): EventView {
+  const one = (re: RegExp): string | null => {
+    const m = re.exec(xml);
+    return m ? unescapeXml(m[1]!) : null;
+  };
+  const data: Array<[string, string]> = [];
+  const dataRe = /<Data(?:\s+Name=['"]([^'"]*)['"])?\s*(?:\/>|>([\s\S]*?)<\/Data>)/g;
+  let unnamed = 0;
+  for (let m = dataRe.exec(xml); m && data.length < 512; m = dataRe.exec(xml)) data.push([m[1] ? unescapeXml(m[1]) : `Data${++unnamed}`, unescapeXml(m[2] ?? "")]);
+  return {
+    provider: one(/<Provider\s+Name=['"]([^'"]*)['"]/),
+    eventId: one(/<EventID[^>]*>(\d+)<\/EventID>/),
+    level: one(/<Level>(\d+)<\/Level>/),
+    timeCreated: one(/<TimeCreated\s+SystemTime=['"]([^'"]+)['"]/),
+    recordId: one(/<EventRecordID>(\d+)<\/EventRecordID>/),
+    channel: one(/<Channel>([^<]*)<\/Channel>/),
+    computer: one(/<Computer>([^<]*)<\/Computer>/),
+    data,
+  };
+}
+
+/** Binary .evtx: every record decoded (see evtx/reader.ts), then matched as one event. */
 export class EvtxScanner implements Sink {
   findings: Finding[] = [];
-  records = 0;
   first: string | null = null;
   last: string | null = null;
-  problems: string[] = [];
-  bytes = 0;
+  channels = new Map<string, ChannelSpan>();
   readonly lines = 0;
-  private buf = Buffer.alloc(CHUNK);
-  private fill = 0;
-  private pos = 0; // file offset of buf[0]
-  private headerDone = false;
-  private invalid = false;
-  private badChunks = 0;
+  private readonly reader: EvtxReader;
 
   constructor(
     readonly file: string,
     private readonly matcher: LogMatcher,
-  ) {}
+  ) {
+    this.reader = new EvtxReader((r) => this.onRecord(r));
+  }
+
+  get bytes(): number {
+    return this.reader.bytes;
+  }
+  get records(): number {
+    return this.reader.records;
+  }
+  get problems(): string[] {
+    return this.reader.problems;
+  }
 
   push(chunk: Buffer): void {
-    this.bytes += chunk.length;
-    if (this.invalid) return;
-    let off = 0;
-    while (off < chunk.length) {
-      const want = (this.headerDone ? CHUNK : HEADER) - this.fill;
-      const n = Math.min(want, chunk.length - off);
-      chunk.copy(this.buf, this.fill, off, off + n);
-      this.fill += n;
-      off += n;
-      if (this.fill === (this.headerDone ? CHUNK : HEADER)) {
-        if (!this.headerDone) {
-          if (this.buf.toString("latin1", 0, 8) !== "ElfFile\0") {
-            this.invalid = true;
-            this.problems.push("not an EVTX file (no ElfFile header); skipped");
-            return;
-          }
-          this.headerDone = true;
-        } else this.chunk(this.buf);
-        this.pos += this.fill;
-        this.fill = 0;
-      }
-    }
+    this.reader.push(chunk);
   }
 
   end(): void {
-    if (!this.invalid && !this.headerDone && this.bytes > 0) this.problems.push("truncated EVTX file (shorter than its header)");
-    if (this.headerDone && this.fill > 0) this.problems.push(`EVTX file ends inside a chunk (${this.fill} bytes not read)`);
-    if (this.badChunks) this.problems.push(`${this.badChunks} EVTX chunk(s) without ElfChnk signature skipped`);
+    this.reader.end();
   }
 
-  private chunk(c: Buffer): void {
-    if (c.toString("latin1", 0, 8) !== "ElfChnk\0") {
-      if (c.some((b) => b !== 0)) this.badChunks++;
-      return;
-    }
-    let p = 512;
-    while (p + 28 <= CHUNK) {
-      if (c.readUInt32LE(p) !== 0x00002a2a) break;
-      const size = c.readUInt32LE(p + 4);
-      if (size < 28 || p + size > CHUNK) break;
-      const recordId = c.readUInt32LE(p + 8) + c.readUInt32LE(p + 12) * 4294967296;
-      const ts = isoFromFiletime(c.readUInt32LE(p + 16), c.readUInt32LE(p + 20));
-      this.record(c.subarray(p + 24, p + size - 4), recordId, ts, this.pos + p);
-      this.records++;
-      widen(this, ts);
-      p += size;
-    }
+  private onRecord(r: EvtxRecord): void {
+    // The event's own time (System/TimeCreated); the record's written time when the event has none.
+    const ts = isoOf(r.view.timeCreated) ?? r.written;
+    widen(this, ts);
+    tally(this, r.view.channel, ts);
+    matchEvent(this, this.matcher, r.view, { file: this.file, line: null, offset: r.offset, timestamp: ts, label: `record ${r.recordId}` });
   }
-
-  private record(payload: Buffer, recordId: number, ts: string | null, offset: number): void {
-    const text = `${printable(payload.toString("utf16le"))} ${printable(payload.subarray(1).toString("utf16le"))}`;
-    const pre = this.matcher.prefilter;
-    if (!pre) return;
-    pre.lastIndex = 0;
-    if (!pre.test(text)) return;
-    for (const hit of this.matcher.match(text, () => null)) {
-      if (this.findings.length >= MAX_FINDINGS) return;
-      const f = logFinding(hit, { file: this.file, line: null, offset, timestamp: ts, sourceIp: null, text });
-      f.excerpt = `record ${recordId}: ${f.excerpt}`;
-      this.findings.push(f);
-    }
-  }
-}
-
-/** Keep runs of 4+ printable characters (the strings of a BinXML record), joined by spaces. */
-function printable(s: string): string {
-  return (s.match(/[\x20-\x7e\u00a0-\u024f\t]{4,}/g) ?? []).join(" ");
 }

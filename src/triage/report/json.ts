@@ -17,6 +17,7 @@ function findingJson(f: Finding): object {
       technique: f.technique,
       offset: f.offset,
       ...(f.corroborated ? { corroborated: true } : {}),
+      ...(f.channel ? { channel: f.channel } : {}),
   };
 }
 

@@ -8,14 +8,20 @@ const LABEL: Record<LogType, string> = {
   iis: "IIS W3SVC logs",
   ecp: "ECP server logs",
   oabgen: "OAB generator logs",
-  eventlog: "Application event log",
+  eventlog: "Event logs",
 };
 
 function coverageLine(c: LogCoverage): string {
   if (!c.files) return `  ${LABEL[c.logType].padEnd(22)} absent`;
   const span = c.first && c.last ? `${c.days?.toFixed(1)} days (${c.first.slice(0, 10)} → ${c.last.slice(0, 10)})` : "no timestamps found";
   const unit = c.logType === "eventlog" ? "records" : "lines";
-  return `  ${LABEL[c.logType].padEnd(22)} ${span}, ${c.files} file(s), ${c.lines} ${unit}`;
+  const head = `  ${LABEL[c.logType].padEnd(22)} ${span}, ${c.files} file(s), ${c.lines} ${unit}`;
+  // Event logs are named by the channel their records give (System/Channel), not by their file names.
+  const channels = (c.channels ?? []).map((ch) => {
+    const s = ch.first && ch.last ? `${ch.days?.toFixed(1)} days (${ch.first.slice(0, 10)} → ${ch.last.slice(0, 10)})` : "no timestamps found";
+    return `    ${escapeExcerpt(ch.channel, 80)}: ${s}, ${ch.files} file(s), ${ch.records} records`;
+  });
+  return [head, ...channels].join("\n");
 }
 
 function familyLine(f: FamilyCoverage): string {
@@ -52,7 +58,7 @@ export function renderText(r: TriageOutput): string {
       out.push(
         `  ${f.timestamp ?? "(no time)".padEnd(24)}  ${f.severity.toUpperCase().padEnd(8)} ${f.effect === "compromised" ? "compromise" : "suspicious"}  ${f.cve ?? f.technique ?? ""}`,
         `    ${f.title}${f.corroborated ? " [corroborated by log evidence]" : ""}`,
-        `    at ${escapeExcerpt(where, 300)}${f.sourceIp ? `  from ${escapeExcerpt(f.sourceIp, 60)}` : ""}  [${f.rule}]`,
+        `    at ${escapeExcerpt(where, 300)}${f.channel ? ` (${escapeExcerpt(f.channel, 80)})` : ""}${f.sourceIp ? `  from ${escapeExcerpt(f.sourceIp, 60)}` : ""}  [${f.rule}]`,
         `    ${f.excerpt}`,
       );
     }
