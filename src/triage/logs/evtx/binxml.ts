@@ -8,7 +8,7 @@
  * are capped, a template that refers to itself is refused, and any inconsistency raises BinXmlError for the
  * caller to skip the record with a note. Pure: the chunk is a Buffer.
  */
-import { utf16, VALUE_TYPE, valueText } from "./values.js";
+import { VALUE_TYPE, valueText } from "./values.js";
 
 export interface XmlElement {
   name: string;
@@ -205,7 +205,7 @@ export class ChunkDecoder {
         this.count();
         this.pos++;
         const name = this.name(this.u32(listEnd), listEnd);
-        el.attrs.push({ name, value: this.valueParts(bound, depth) });
+        el.attrs.push({ name, value: this.valueParts(bound) });
       }
     }
     const close = this.u8(bound);
@@ -223,12 +223,12 @@ export class ChunkDecoder {
       else if (base === TOKEN.templateInstance) el.children.push(this.templateInstance(bound, depth + 1));
       else if (base === TOKEN.piTarget || base === TOKEN.piData) this.skipPi(bound);
       else if (base === TOKEN.eof) this.fail(`<${el.name}> ends at an end-of-fragment token`);
-      else el.children.push(...this.valueParts(bound, depth, true));
+      else el.children.push(...this.valueParts(bound, true));
     }
   }
 
   /** Consecutive text pieces: values, substitutions, character and entity references, CDATA. */
-  private valueParts(end: number, depth: number, once = false): TPart[] {
+  private valueParts(end: number, once = false): TPart[] {
     const parts: TPart[] = [];
     for (;;) {
       if (this.pos >= end) break;
@@ -264,7 +264,6 @@ export class ChunkDecoder {
       if (once) break;
     }
     if (once && parts.length === 0) this.fail(`unexpected token 0x${(this.chunk[this.pos] ?? 0).toString(16)} in element content`);
-    void depth;
     return parts;
   }
 
@@ -391,4 +390,3 @@ export function toXml(parts: readonly XmlPart[]): string {
   return s;
 }
 
-export { utf16 };
