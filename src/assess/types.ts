@@ -1,21 +1,8 @@
-/** The vocabulary of an Assessment: per-CVE verdicts for one identified build. */
+/** Assessment types of src/assess; the verdict vocabulary itself lives in src/pipeline/vocabulary.ts. */
+import type { CveVerdict, Precision } from "../pipeline/vocabulary.js";
 
-export type CveStatus = "vulnerable" | "patched" | "not_affected" | "unknown";
-export const CVE_STATUSES: readonly CveStatus[] = ["vulnerable", "patched", "not_affected", "unknown"];
-
-/** How much of the build is known: all 4 parts, the CU (3 parts), the major version, or nothing usable. */
-export type Precision = "exact" | "cu" | "major" | "unknown";
-
-export interface CveVerdict {
-  id: string;
-  status: CveStatus;
-  /** Why, in a sentence an admin can check. */
-  reason: string;
-  /** The first build on this server's CU line that fixes the CVE; null where the line never got a fix. */
-  fixedIn: string | null;
-  /** What to install; null when nothing is needed. */
-  remediation: string | null;
-}
+export { CVE_STATUSES } from "../pipeline/vocabulary.js";
+export type { CveStatus, CveVerdict, Precision } from "../pipeline/vocabulary.js";
 
 export interface BuildExplanation {
   /** The build as given, normalised (leading zeros removed); the raw input where it is not a build number. */

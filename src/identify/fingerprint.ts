@@ -8,8 +8,9 @@
  * weight (a look-alike page with fake headers, a proxy in front of several versions), no build is chosen.
  */
 import { parseBuild } from "../knowledge/buildNumber.js";
-import type { Precision } from "../assess/types.js";
-import type { Evidence, Observation } from "../observe/observation.js";
+import type { Evidence, Identification, Observation, Precision } from "../pipeline/vocabulary.js";
+
+export type { Identification } from "../pipeline/vocabulary.js";
 
 export const CLAIM_WEIGHTS: Partial<Record<Evidence["kind"], number>> = {
   // The ECP export-tool manifest and an ECP candidate path answering 200 are served from the build's own folder.
@@ -61,19 +62,6 @@ const STRONG_KINDS = new Set<Evidence["kind"]>([
   "imported-build",
 ]);
 
-export interface Identification {
-  isExchange: boolean;
-  /** Best-supported build, as many parts as the evidence supports; null when none. */
-  build: string | null;
-  precision: Precision;
-  confidence: "high" | "medium" | "low";
-  /** Evidence the build rests on, e.g. "owa-version-header 15.1.2176.9". */
-  basis: string[];
-  /** Claims that disagree with the chosen build. */
-  conflicts: string[];
-  /** Why a host with Exchange-looking answers is not counted as Exchange, or other caveats. */
-  note?: string;
-}
 
 interface Claim {
   parts: number[];

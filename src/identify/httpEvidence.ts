@@ -14,7 +14,7 @@
  *    (MicrosoftDocs office-developer-exchange-docs).
  */
 import { parseBuild } from "../knowledge/buildNumber.js";
-import { bounded, type Evidence } from "../observe/observation.js";
+import { bounded, type Evidence } from "../pipeline/vocabulary.js";
 
 export type HeaderValue = string | readonly string[] | undefined;
 /** Header names in any case; zgrab2's lower_snake_case names are accepted too. */

@@ -7,8 +7,8 @@
  * all three are read. Each HTTP service becomes one Observation; other services an open-port Observation.
  */
 import type { Headers } from "../identify/httpEvidence.js";
-import type { Evidence, Observation } from "../observe/observation.js";
-import { bounded } from "../observe/observation.js";
+import type { Evidence, Observation } from "../pipeline/vocabulary.js";
+import { bounded } from "../pipeline/vocabulary.js";
 import { parseBuild } from "../knowledge/buildNumber.js";
 import {
   bareObservation,

@@ -2,7 +2,7 @@
  * Vigie's own JSON lines: one Observation per line, exactly the schema of src/observe/observation.ts (what a
  * converter from any other tool writes). Validated with zod; the source is rewritten to "import:jsonl".
  */
-import { observationSchema, type Observation } from "../observe/observation.js";
+import { observationSchema, type Observation } from "../pipeline/vocabulary.js";
 import { parseJsonObject, RecordError, requireIp, type RecordContext } from "./record.js";
 
 export function parseJsonl(text: string, ctx: RecordContext): Observation[] {

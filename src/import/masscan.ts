@@ -4,7 +4,7 @@
  *   {"ip": "192.0.2.1", "timestamp": "1614556800", "ports": [{"port": 443, "proto": "tcp", "status": "open"}]},
  * List (-oL): "open tcp 443 192.0.2.1 1614556800"; "#" comments.
  */
-import type { Observation } from "../observe/observation.js";
+import type { Observation } from "../pipeline/vocabulary.js";
 import { bareObservation, isObject, observedAtOf, parseJsonObject, RecordError, requireIp, requirePort, str, type RecordContext } from "./record.js";
 
 /** null for lines that are not records (brackets, comments). */

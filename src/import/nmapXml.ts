@@ -5,7 +5,7 @@
  * code, so it is 0 = unknown), http-title (title and redirect_url) and ssl-cert (subject, issuer, SANs, validity).
  */
 import { XMLParser } from "fast-xml-parser";
-import type { Observation } from "../observe/observation.js";
+import type { Observation } from "../pipeline/vocabulary.js";
 import { bareObservation, certificateOf, isObject, observationFromHttp, observedAtOf, RecordError, requireIp, requirePort, str, type RecordContext } from "./record.js";
 import type { RecordOutcome, RecordParser } from "./parser.js";
 

@@ -1,5 +1,5 @@
 /** One interface over the formats: lines in, records (observations or an error with its line number) out. */
-import type { Observation } from "../observe/observation.js";
+import type { Observation } from "../pipeline/vocabulary.js";
 import { parseCensys } from "./censys.js";
 import { parseJsonl } from "./jsonl.js";
 import { parseMasscan } from "./masscan.js";

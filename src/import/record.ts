@@ -5,7 +5,7 @@
  */
 import { isIP } from "node:net";
 import { evidenceFromHttp, type Headers } from "../identify/httpEvidence.js";
-import { bounded, type Certificate, type Evidence, type Observation } from "../observe/observation.js";
+import { bounded, type Certificate, type Evidence, type Observation } from "../pipeline/vocabulary.js";
 
 export const IMPORT_FORMATS = ["zgrab2", "shodan", "censys", "nmap-xml", "masscan", "jsonl"] as const;
 export type ImportFormat = (typeof IMPORT_FORMATS)[number];

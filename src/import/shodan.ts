@@ -5,7 +5,7 @@
  *  "product", "version"}. The raw head in "data" gives the headers; "http.html" the body. A version Shodan parsed
  * for Microsoft Exchange is kept as lower-weight "imported-build" evidence.
  */
-import type { Evidence, Observation } from "../observe/observation.js";
+import type { Evidence, Observation } from "../pipeline/vocabulary.js";
 import {
   bareObservation,
   certificateOf,
@@ -21,7 +21,7 @@ import {
   type RecordContext,
 } from "./record.js";
 import { parseBuild } from "../knowledge/buildNumber.js";
-import { bounded } from "../observe/observation.js";
+import { bounded } from "../pipeline/vocabulary.js";
 
 function dn(v: unknown): string | undefined {
   if (!isObject(v)) return undefined;

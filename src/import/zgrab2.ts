@@ -7,7 +7,7 @@
  * valid record with no observation.
  */
 import type { Headers } from "../identify/httpEvidence.js";
-import type { Certificate, Observation } from "../observe/observation.js";
+import type { Certificate, Observation } from "../pipeline/vocabulary.js";
 import {
   certificateOf,
   isObject,

@@ -3,7 +3,7 @@
  * Windows version a server puts in its CHALLENGE (type 2). Layout from Microsoft's [MS-NLMP] 2.2.1.1, 2.2.1.2,
  * 2.2.2.1 (AV_PAIR) and 2.2.2.10 (VERSION). Every offset is checked: the message comes from the network.
  */
-import type { NtlmInfo } from "./observation.js";
+import type { NtlmInfo } from "../pipeline/vocabulary.js";
 
 const SIGNATURE = Buffer.from("NTLMSSP\0", "latin1");
 

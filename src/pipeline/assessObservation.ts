@@ -3,9 +3,9 @@
  * `vigie assess` (re-assessment of stored observations after a knowledge-base update). Pure.
  */
 import type { BuildExplainer } from "../assess/explainBuild.js";
-import type { CveVerdict } from "../assess/types.js";
+import type { CveVerdict } from "./vocabulary.js";
 import { identify } from "../identify/fingerprint.js";
-import type { Observation } from "../observe/observation.js";
+import type { Observation } from "./vocabulary.js";
 import type { HostRecord } from "../store/store.js";
 
 export interface Enrichment {

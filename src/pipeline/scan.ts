@@ -9,7 +9,7 @@ import type { BuildExplainer } from "../assess/explainBuild.js";
 import { threePartPrefix } from "../knowledge/buildNumber.js";
 import { DEFAULT_PROBE_CONTEXT, probeTarget, type ProbeContext } from "../observe/probes/probeHost.js";
 import type { HttpLimits } from "../observe/http/hostClient.js";
-import type { Observation } from "../observe/observation.js";
+import type { Observation } from "./vocabulary.js";
 import type { GeoLookup } from "../enrich/geo.js";
 import { rateLimiter } from "../observe/rateLimiter.js";
 import { countTargets, Exclusions, expandTargets, parseTarget, TargetError, type TargetSpec } from "../observe/targets.js";

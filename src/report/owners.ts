@@ -7,9 +7,9 @@
  */
 import { appendFileSync, mkdirSync, writeFileSync } from "node:fs";
 import path from "node:path";
-import type { CveVerdict } from "../assess/types.js";
+import type { CveVerdict } from "../pipeline/vocabulary.js";
 import { ipv4ToNumber, ipv6ToBigInt } from "../enrich/util.js";
-import type { Observation } from "../observe/observation.js";
+import type { Observation } from "../pipeline/vocabulary.js";
 import type { OwnerRow } from "../store/census.js";
 import { csvRow, parseCsvLine } from "../util/csv.js";
 

@@ -3,7 +3,7 @@
  * read while a scan writes; every batch is one transaction, so a kill -9 loses at most the batch in flight.
  */
 import Database from "better-sqlite3";
-import type { CveVerdict } from "../assess/types.js";
+import type { CveVerdict } from "../pipeline/vocabulary.js";
 import type { HostQuery, HostRecord, Snapshot, SnapshotStatus, Store, TargetKey } from "./store.js";
 import { targetKey } from "./store.js";
 

@@ -3,9 +3,9 @@
  * identification and assessment, and scan progress for resuming. SQLite (sqliteStore.ts) is the embedded
  * default; the interface is asynchronous so that a PostgreSQL store can implement it unchanged.
  */
-import type { CveStatus, CveVerdict, Precision } from "../assess/types.js";
-import type { Identification } from "../identify/fingerprint.js";
-import type { Observation } from "../observe/observation.js";
+import type { CveStatus, CveVerdict, Precision } from "../pipeline/vocabulary.js";
+import type { Identification } from "../pipeline/vocabulary.js";
+import type { Observation } from "../pipeline/vocabulary.js";
 
 export type SnapshotKind = "scan" | "import";
 export type SnapshotStatus = "running" | "done" | "interrupted";

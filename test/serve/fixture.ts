@@ -6,7 +6,7 @@ import path from "node:path";
 import { BuildExplainer } from "../../src/assess/explainBuild.js";
 import { loadKnowledgeBase } from "../../src/knowledge/load.js";
 import type { KnowledgeBase } from "../../src/knowledge/knowledgeBase.js";
-import type { Observation } from "../../src/observe/observation.js";
+import type { Observation } from "../../src/pipeline/vocabulary.js";
 import { assessObservation, type Enrichment } from "../../src/pipeline/assessObservation.js";
 import { addUser, createToken, type Role } from "../../src/store/auth.js";
 import { openSqliteStore } from "../../src/store/sqliteStore.js";

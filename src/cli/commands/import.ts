@@ -4,7 +4,7 @@ import { Option, type Command } from "commander";
 import { BuildExplainer } from "../../assess/explainBuild.js";
 import { openGeo } from "../../enrich/load.js";
 import { IMPORT_FORMATS, type ImportFormat } from "../../import/record.js";
-import { DATE, importFile } from "../../import/run.js";
+import { DATE, importFile } from "../../pipeline/importDriver.js";
 import { UsageError } from "../errors.js";
 import { safe } from "../format/terminal.js";
 import { addDbOption, openStore } from "../storeOption.js";

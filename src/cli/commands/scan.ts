@@ -5,8 +5,8 @@
 import { readFileSync } from "node:fs";
 import { Option, type Command } from "commander";
 import { BuildExplainer } from "../../assess/explainBuild.js";
-import type { CveStatus } from "../../assess/types.js";
-import { CVE_STATUSES } from "../../assess/types.js";
+import type { CveStatus } from "../../pipeline/vocabulary.js";
+import { CVE_STATUSES } from "../../pipeline/vocabulary.js";
 import { DEFAULT_LIMITS } from "../../observe/http/hostClient.js";
 import { targetLines } from "../../observe/targets.js";
 import { openGeo } from "../../enrich/load.js";

@@ -1,5 +1,5 @@
 /** Host results for people (table), for programs (JSON Lines) and for spreadsheets (CSV). */
-import type { CveStatus } from "../../assess/types.js";
+import type { CveStatus } from "../../pipeline/vocabulary.js";
 import { hostJson } from "../../pipeline/assessObservation.js";
 import type { HostRecord } from "../../store/store.js";
 import { csvRow } from "../../util/csv.js";

@@ -6,7 +6,7 @@
 import { createSecureContext, type PeerCertificate, type SecureContext, type TLSSocket } from "node:tls";
 import zlib from "node:zlib";
 import { buildConnector, Client } from "undici";
-import { bounded, type Certificate } from "../observation.js";
+import { bounded, type Certificate } from "../../pipeline/vocabulary.js";
 
 export interface HttpLimits {
   connectTimeoutMs: number;

@@ -13,7 +13,7 @@
 import { evidenceFromHttp } from "../../identify/httpEvidence.js";
 import { parseBuild } from "../../knowledge/buildNumber.js";
 import { negotiateMessage, parseChallengeHeader } from "../ntlm.js";
-import { bounded, type Evidence, type NtlmInfo, type Observation } from "../observation.js";
+import { bounded, type Evidence, type NtlmInfo, type Observation } from "../../pipeline/vocabulary.js";
 import { DEFAULT_LIMITS, HostClient, HttpProbeError, type HttpLimits, type HttpResult } from "../http/hostClient.js";
 import { isExchangeSmtp, probeSmtp, smtpEvidence } from "./smtp.js";
 

@@ -4,7 +4,7 @@
  * lists e.g. X-EXPS, X-ANONYMOUSTLS, XEXCH50 (recog xml/smtp_ehlo.xml). Bounded in bytes and time.
  */
 import net from "node:net";
-import { bounded, type Evidence } from "../observation.js";
+import { bounded, type Evidence } from "../../pipeline/vocabulary.js";
 
 export interface SmtpAnswer {
   banner: string;

@@ -5,7 +5,7 @@
  * A limited user gets only hosts in their constituency, and 403 for a host outside it.
  */
 import { z } from "zod";
-import { CVE_STATUSES } from "../../assess/types.js";
+import { CVE_STATUSES } from "../../pipeline/vocabulary.js";
 import { ANY_ROLE, principal, type Route } from "../context.js";
 import { HttpError, parseQuery, sendJson } from "../http.js";
 import { csvRow } from "../../util/csv.js";

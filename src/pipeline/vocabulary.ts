@@ -1,4 +1,8 @@
 /**
+ * The pipeline's vocabulary, one module every stage imports (observe, import, identify, assess, store, census,
+ * serve): Observation (with its Evidence) -> Identification -> Assessment (per-CVE verdicts). Pure: types and
+ * the zod schemas of what comes from outside.
+ *
  * Observation: raw evidence about one host:port, from a live probe or an imported scan record.
  * A live scan and an import meet here; everything after (identification, assessment, store, census) is the same.
  * Every value is bounded in size when it is recorded (see `bounded`): it came from the network.
@@ -89,4 +93,48 @@ export type Observation = z.infer<typeof observationSchema>;
 /** Cut a value from the network to a bounded length (the schemas' limits). */
 export function bounded(value: string, max = 2048): string {
   return value.length > max ? value.slice(0, max) : value;
+}
+
+/** Identification: from an Observation's evidence, is this Exchange, which build, how precisely (src/identify). */
+export interface Identification {
+  isExchange: boolean;
+  /** Best-supported build, as many parts as the evidence supports; null when none. */
+  build: string | null;
+  precision: Precision;
+  confidence: "high" | "medium" | "low";
+  /** Evidence the build rests on, e.g. "owa-version-header 15.1.2176.9". */
+  basis: string[];
+  /** Claims that disagree with the chosen build. */
+  conflicts: string[];
+  /** Why a host with Exchange-looking answers is not counted as Exchange, or other caveats. */
+  note?: string;
+}
+
+/** The vocabulary of an Assessment: per-CVE verdicts for one identified build (src/assess). */
+export type CveStatus = "vulnerable" | "patched" | "not_affected" | "unknown";
+export const CVE_STATUSES: readonly CveStatus[] = ["vulnerable", "patched", "not_affected", "unknown"];
+
+/** How much of the build is known: all 4 parts, the CU (3 parts), the major version, or nothing usable. */
+export type Precision = "exact" | "cu" | "major" | "unknown";
+
+export interface CveVerdict {
+  id: string;
+  status: CveStatus;
+  /** Why, in a sentence an admin can check. */
+  reason: string;
+  /** The first build on this server's CU line that fixes the CVE; null where the line never got a fix. */
+  fixedIn: string | null;
+  /** What to install; null when nothing is needed. */
+  remediation: string | null;
+}
+
+/** Assessment of one identified host:port: what it runs and, per CVE, whether it is exposed. */
+export interface Assessment {
+  isExchange: boolean;
+  /** Product display name, null when not Exchange or not known. */
+  product: string | null;
+  cu: string | null;
+  build: string | null;
+  precision: Precision;
+  cves: CveVerdict[];
 }

@@ -7,13 +7,13 @@
 import path from "node:path";
 import type { BuildExplainer } from "../assess/explainBuild.js";
 import type { GeoLookup } from "../enrich/geo.js";
-import { assessObservation } from "../pipeline/assessObservation.js";
+import { assessObservation } from "./assessObservation.js";
 import { refreshCensus } from "../store/census.js";
 import type { SqliteStore } from "../store/sqliteStore.js";
 import type { HostRecord } from "../store/store.js";
-import { readLines } from "./lines.js";
-import { recordParser } from "./parser.js";
-import type { ImportFormat } from "./record.js";
+import { readLines } from "../import/lines.js";
+import { recordParser } from "../import/parser.js";
+import type { ImportFormat } from "../import/record.js";
 
 export interface ImportOptions {
   file: string;
