@@ -36,10 +36,9 @@ IMP=$(measure import node dist/src/cli/main.js import "$FILE" --format zgrab2 --
 CEN=$(measure census node dist/src/cli/main.js census --snapshot bench --by country --json --db "$DB")
 QUERY=$(node --input-type=module -e "
 import { openSqliteStore } from '$ROOT/dist/src/store/sqliteStore.js';
-import { censusCounts } from '$ROOT/dist/src/store/census.js';
 import { buildCensus } from '$ROOT/dist/src/census/census.js';
-const s = openSqliteStore('$DB'); const t = process.hrtime.bigint();
-const c = buildCensus('bench', 'country', censusCounts(s, 'bench', 'country'));
+const s = await openSqliteStore('$DB'); const t = process.hrtime.bigint();
+const c = buildCensus('bench', 'country', await s.census.counts('bench', 'country'));
 console.log((Number(process.hrtime.bigint() - t) / 1e9).toFixed(3), c.groups.reduce((n, g) => n + g.exposed, 0));")
 
 # Ground truth: per country and per CVE.

@@ -12,7 +12,6 @@ import { execFileSync, spawn } from "node:child_process";
 import { existsSync, mkdirSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import autocannon from "autocannon";
-import { addUser, createToken, getUser } from "../../src/store/auth.js";
 import { openSqliteStore } from "../../src/store/sqliteStore.js";
 
 function arg(name: string, def: number): number {
@@ -38,14 +37,17 @@ if (!existsSync(db)) {
   execFileSync(process.execPath, [cliJs, "import", scan, "--format", "zgrab2", "--date", "2021-03-09", "--snapshot", "bench", "--db", db], { stdio: "inherit", env });
 }
 
-const store = openSqliteStore(db);
-if (!getUser(store, "bench")) addUser(store, { name: "bench", role: "viewer", constituency: [], password: null });
-if (!getUser(store, "bench-de")) addUser(store, { name: "bench-de", role: "viewer", constituency: ["AS3320", "AS3209", "AS6805", "81.169.0.0/16"], password: null });
-const token = createToken(store, "bench").token;
-const limitedToken = createToken(store, "bench-de").token;
-const hosts = (store.db.prepare("SELECT COUNT(*) AS n FROM hosts WHERE snapshot_id = 'bench'").get() as { n: number }).n;
-
-const ids = store.db.prepare("SELECT MIN(id) AS lo, MAX(id) AS hi FROM hosts WHERE snapshot_id = 'bench'").get() as { lo: number; hi: number };
+const store = await openSqliteStore(db);
+const accounts = store.accounts;
+if (!(await accounts.getUser("bench"))) await accounts.addUser({ name: "bench", role: "viewer", constituency: [], password: null });
+if (!(await accounts.getUser("bench-de"))) await accounts.addUser({ name: "bench-de", role: "viewer", constituency: ["AS3320", "AS3209", "AS6805", "81.169.0.0/16"], password: null });
+const token = (await accounts.createToken("bench")).token;
+const limitedToken = (await accounts.createToken("bench-de")).token;
+const hosts = await store.countHosts({ snapshotId: "bench" });
+// Cursor pages start at ids spread over the snapshot: the first page's first id and the last page's.
+const first = await store.hostList.page({ snapshot: "bench", sort: "id", order: "asc", limit: 1, offset: 0 });
+const lastPage = await store.hostList.page({ snapshot: "bench", sort: "id", order: "desc", limit: 1, offset: 0 });
+const ids = { lo: first[0]?.id ?? 0, hi: lastPage[0]?.id ?? 0 };
 await store.close();
 
 const server = spawn(process.execPath, [cliJs, "serve", "--port", "0", "--db", db], { env, stdio: ["ignore", "pipe", "inherit"] });

@@ -1,6 +1,7 @@
 /** The `--db <file>` option every command that reads or writes the store takes (default ./vigie.db). */
 import type { Command } from "commander";
-import { openSqliteStore, type SqliteStore } from "../store/sqliteStore.js";
+import { openStore as open } from "../store/open.js";
+import type { Store } from "../store/store.js";
 import { UsageError } from "./errors.js";
 
 export const DEFAULT_DB = "./vigie.db";
@@ -9,21 +10,21 @@ export function addDbOption(cmd: Command): Command {
   return cmd.option("--db <file>", "SQLite store file", DEFAULT_DB);
 }
 
-export function openStore(file: string | undefined): SqliteStore {
+export async function openStore(file: string | undefined): Promise<Store> {
   try {
-    return openSqliteStore(file ?? DEFAULT_DB);
+    return await open(file ?? DEFAULT_DB);
   } catch (err) {
     throw new UsageError(`--db ${file ?? DEFAULT_DB}: ${(err as Error).message}`);
   }
 }
 
 /** The snapshot a read command works on: the one named, else the newest. */
-export async function resolveSnapshot(store: SqliteStore, id: string | undefined): Promise<string> {
+export async function resolveSnapshot(store: Store, id: string | undefined): Promise<string> {
   if (id !== undefined) {
-    if (!(await store.getSnapshot(id))) throw new UsageError(`--snapshot: no snapshot "${id}" in ${store.file}`);
+    if (!(await store.getSnapshot(id))) throw new UsageError(`--snapshot: no snapshot "${id}" in ${store.label}`);
     return id;
   }
   const latest = await store.latestSnapshot();
-  if (!latest) throw new UsageError(`${store.file} holds no snapshot yet (run vigie scan, vigie import or vigie demo)`);
+  if (!latest) throw new UsageError(`${store.label} holds no snapshot yet (run vigie scan, vigie import or vigie demo)`);
   return latest.id;
 }

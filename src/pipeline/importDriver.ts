@@ -8,9 +8,7 @@ import path from "node:path";
 import type { BuildExplainer } from "../assess/explainBuild.js";
 import type { GeoLookup } from "../enrich/geo.js";
 import { assessObservation } from "./assessObservation.js";
-import { refreshCensus } from "../store/census.js";
-import type { SqliteStore } from "../store/sqliteStore.js";
-import type { HostRecord } from "../store/store.js";
+import type { HostRecord, Store } from "../store/store.js";
 import { readLines } from "../import/lines.js";
 import { recordParser } from "../import/parser.js";
 import type { ImportFormat } from "../import/record.js";
@@ -21,7 +19,7 @@ export interface ImportOptions {
   /** YYYY-MM-DD: the snapshot's date and the observedAt of records without a timestamp. */
   date: string;
   snapshotId?: string;
-  store: SqliteStore;
+  store: Store;
   explainer: BuildExplainer;
   geo: GeoLookup | null;
   batchSize?: number;
@@ -87,20 +85,18 @@ export async function importFile(o: ImportOptions): Promise<ImportSummary> {
     reimport: existing !== undefined,
   };
   const batchSize = o.batchSize ?? 2000;
-  // Bulk-load settings for this connection only: a larger page cache (32 MB), and WAL checkpoints every ~64 MB instead of
-  // every 4 MB (each checkpoint rewrites pages into the main file). Memory stays well under the 500 MB goal.
-  o.store.db.pragma("cache_size = -32768");
-  o.store.db.pragma("wal_autocheckpoint = 16384");
+  o.store.bulkLoadSettings?.();
   const now = new Date().toISOString();
   const parser = recordParser({ format: o.format, defaultObservedAt: `${o.date}T00:00:00.000Z` });
   let batch: HostRecord[] = [];
-  const flush = (): void => {
+  const flush = async (): Promise<void> => {
     if (batch.length === 0) return;
-    o.store.saveBatchSync(snapshot, batch, []);
+    const full = batch;
     batch = [];
+    await o.store.saveBatch(snapshot, full, []);
     o.onProgress?.(summary);
   };
-  const handle = (outcomes: ReturnType<typeof parser.line>): void => {
+  const handle = async (outcomes: ReturnType<typeof parser.line>): Promise<void> => {
     for (const r of outcomes) {
       if ("error" in r) {
         summary.malformed++;
@@ -114,7 +110,7 @@ export async function importFile(o: ImportOptions): Promise<ImportSummary> {
         if (host.isExchange) summary.exchange++;
         batch.push(host);
       }
-      if (batch.length >= batchSize) flush();
+      if (batch.length >= batchSize) await flush();
     }
   };
   try {
@@ -128,20 +124,20 @@ export async function importFile(o: ImportOptions): Promise<ImportSummary> {
         o.onMalformed?.({ line: line.no, reason: `line of ${line.tooLong} bytes is longer than the limit` });
         continue;
       }
-      handle(parser.line(line.text, line.no));
+      await handle(parser.line(line.text, line.no));
     }
-    handle(parser.end());
-    flush();
+    await handle(parser.end());
+    await flush();
   } catch (err) {
     try {
-      flush();
+      await flush();
     } catch {
       // keep the first error
     }
     await o.store.setSnapshotStatus(snapshot, "interrupted");
     throw err;
   }
-  refreshCensus(o.store, snapshot);
+  await o.store.census.refresh(snapshot);
   await o.store.setSnapshotStatus(snapshot, "done");
   summary.seconds = Number(process.hrtime.bigint() - started) / 1e9;
   return summary;

@@ -10,7 +10,7 @@ import path from "node:path";
 import type { CveVerdict } from "../pipeline/vocabulary.js";
 import { ipv4ToNumber, ipv6ToBigInt } from "../enrich/util.js";
 import type { Observation } from "../pipeline/vocabulary.js";
-import type { OwnerRow } from "../store/census.js";
+import type { OwnerRow } from "../store/store.js";
 import { csvRow, parseCsvLine } from "../util/csv.js";
 
 export const SHADOWSERVER_EXCHANGE_FIELDS = [

@@ -11,13 +11,12 @@ import path from "node:path";
 import { BuildExplainer } from "../assess/explainBuild.js";
 import type { KnowledgeBase } from "../knowledge/knowledgeBase.js";
 import { packageRoot } from "../knowledge/load.js";
-import { ensureAuthSchema } from "../store/auth.js";
-import type { SqliteStore } from "../store/sqliteStore.js";
+import type { Store } from "../store/store.js";
 import { authenticate, checkCsrf } from "./auth/request.js";
 import type { AppContext, Route, ServeOptions } from "./context.js";
 import { HttpError, securityHeaders, sendBytes, sendJson } from "./http.js";
 import { openapiRoutes } from "./openapi.js";
-import { AnswerCache, ensureServeIndexes } from "./query.js";
+import { AnswerCache } from "./query.js";
 import { censusRoutes } from "./routes/census.js";
 import { healthRoutes } from "./routes/health.js";
 import { hostRoutes } from "./routes/hosts.js";
@@ -94,7 +93,7 @@ async function handle(ctx: AppContext, webDir: string, req: IncomingMessage, res
     if (!m) continue;
     pathMatched = true;
     if (route.method !== method) continue;
-    const who = route.access === "public" ? undefined : authenticate(req, ctx);
+    const who = route.access === "public" ? undefined : await authenticate(req, ctx);
     if (route.access !== "public") {
       if (!who) {
         res.setHeader("WWW-Authenticate", 'Bearer realm="vigie"');
@@ -110,7 +109,7 @@ async function handle(ctx: AppContext, webDir: string, req: IncomingMessage, res
 }
 
 export interface StartOptions extends Partial<ServeOptions> {
-  store: SqliteStore;
+  store: Store;
   kb: KnowledgeBase;
   host?: string;
   port?: number;
@@ -126,8 +125,6 @@ export interface RunningServer {
 }
 
 export async function startServer(o: StartOptions): Promise<RunningServer> {
-  ensureAuthSchema(o.store);
-  ensureServeIndexes(o.store);
   const ctx: AppContext = {
     store: o.store,
     explainer: new BuildExplainer(o.kb),

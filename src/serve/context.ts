@@ -2,7 +2,7 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { BuildExplainer } from "../assess/explainBuild.js";
 import type { Role, User } from "../store/auth.js";
-import type { SqliteStore } from "../store/sqliteStore.js";
+import type { Store } from "../store/store.js";
 import type { Scope } from "./auth/constituency.js";
 import type { AnswerCache } from "./query.js";
 
@@ -14,7 +14,7 @@ export interface ServeOptions {
 }
 
 export interface AppContext {
-  store: SqliteStore;
+  store: Store;
   explainer: BuildExplainer;
   cache: AnswerCache;
   options: ServeOptions;

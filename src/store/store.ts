@@ -1,7 +1,8 @@
 /**
  * The store interface: snapshots (one per scan or import), the hosts seen in each with their observation,
- * identification and assessment, and scan progress for resuming. SQLite (sqliteStore.ts) is the embedded
- * default; the interface is asynchronous so that a PostgreSQL store can implement it unchanged.
+ * identification and assessment, scan progress for resuming, census counts, the dashboard's host lists,
+ * accounts and triage reports. The CLI and the server reach storage only through it. One implementation over
+ * SQL (sqlStore.ts) runs on SQLite (the embedded default) and PostgreSQL (teams); one schema (migrations.ts).
  */
 import type { CveStatus, CveVerdict, Precision } from "../pipeline/vocabulary.js";
 import type { Identification } from "../pipeline/vocabulary.js";
@@ -61,7 +62,198 @@ export interface TargetKey {
   port: number;
 }
 
+/** A constituency: the address ranges and ASNs a user may see (src/serve/auth/constituency.ts builds it). */
+export interface StoreScope {
+  /** Stable id of the same ranges and ASNs (cache keys). */
+  readonly id: string;
+  /** CIDRs ("192.0.2.0/24", "2001:db8::/32") and single addresses. */
+  readonly cidrs: readonly string[];
+  readonly asns: readonly number[];
+  contains(ip: string, asn: number | null): boolean;
+}
+
+export type GroupColumn = "country" | "asn" | "product" | "cu" | "none";
+
+export interface CensusCountRow {
+  group: string | number | null;
+  key: string;
+  n: number;
+}
+
+export interface CensusFilter {
+  country?: string;
+  /** Only servers inside this constituency. */
+  scope?: StoreScope;
+}
+
+export interface DiffCountRows {
+  both: Array<{ group: string | number | null; before: string; after: string; n: number }>;
+  appeared: CensusCountRow[];
+  disappeared: CensusCountRow[];
+}
+
+/** An Exchange server of a snapshot for owner reports, with the first/last snapshot date it was seen. */
+export interface OwnerRow {
+  ip: string;
+  port: number;
+  hostname: string | null;
+  observed_at: string;
+  country: string | null;
+  asn: number | null;
+  as_org: string | null;
+  product: string | null;
+  cu: string | null;
+  build: string | null;
+  precision: string;
+  cves: string;
+  observation: string;
+  first_seen: string;
+  last_seen: string;
+}
+
+/**
+ * Census counts over one row per Exchange SERVER of a snapshot (per distinct IP, its most precise Exchange
+ * record: exact > cu > major > unknown, then port 443), rebuilt when the snapshot's hosts change.
+ */
+export interface CensusStore {
+  /** Servers per (group, status key) in one snapshot. */
+  counts(snapshotId: string, by: GroupColumn, filter?: CensusFilter): Promise<CensusCountRow[]>;
+  /** An organisation name recorded for each ASN in a snapshot (for labels). */
+  asnNames(snapshotId: string): Promise<Map<number, string>>;
+  /** Servers of two snapshots matched by IP: pairs of status keys, and the servers only in one of them. */
+  diff(from: string, to: string, by: GroupColumn, filter?: CensusFilter): Promise<DiffCountRows>;
+  /** Every Exchange server of a snapshot, ordered by ASN then IP, or by IP. */
+  owners(snapshotId: string, orderBy: "asn" | "ip"): AsyncIterable<OwnerRow>;
+  /** Rebuild a snapshot's census rows if its hosts changed; true when rebuilt. */
+  refresh(snapshotId: string): Promise<boolean>;
+}
+
+export const HOST_SORTS = ["id", "ip", "country", "asn", "product", "build", "observed"] as const;
+export type HostSort = (typeof HOST_SORTS)[number];
+
+/** The dashboard's host list: filters, order, paging. */
+export interface HostListQuery {
+  snapshot: string;
+  status?: string;
+  cve?: string;
+  country?: string;
+  asn?: number;
+  exchange?: boolean;
+  /** Address prefix ("192.0.2."). */
+  ip?: string;
+  sort: HostSort;
+  order: "asc" | "desc";
+  limit: number;
+  offset: number;
+  /** Keyset paging (sort id only): hosts after this cursor (the `next` of the previous page). */
+  after?: number;
+}
+
+/** One host of the list: only what a list shows. */
+export interface HostSummaryRow {
+  id: number;
+  ip: string;
+  port: number;
+  hostname: string | null;
+  title: string | null;
+  isExchange: boolean;
+  product: string | null;
+  cu: string | null;
+  build: string | null;
+  precision: string;
+  country: string | null;
+  asn: number | null;
+  asOrg: string | null;
+  observedAt: string;
+  /** CVE ids in status vulnerable, sorted. */
+  vulnerable: string[];
+}
+
+export interface HostHistoryRow {
+  snapshot: string;
+  date: string;
+  build: string | null;
+  product: string | null;
+  vulnerable: string[];
+}
+
+export interface HostListStore {
+  count(q: HostListQuery, scope?: StoreScope): Promise<number>;
+  page(q: HostListQuery, scope?: StoreScope): Promise<HostSummaryRow[]>;
+  /** Every host matching (no paging), in the list's order. */
+  all(q: Omit<HostListQuery, "limit" | "offset" | "after">, scope?: StoreScope): AsyncIterable<HostSummaryRow>;
+  /** Every record of one ip:port across snapshots, newest first (at most 100). */
+  history(ip: string, port: number): Promise<HostHistoryRow[]>;
+}
+
+export const ROLES = ["admin", "analyst", "viewer"] as const;
+export type Role = (typeof ROLES)[number];
+
+export interface User {
+  name: string;
+  role: Role;
+  /** CIDRs and ASNs ("AS64500" or "64500") the user is limited to; empty = everything. */
+  constituency: string[];
+  createdAt: string;
+}
+
+export interface TokenInfo {
+  id: string;
+  user: string;
+  createdAt: string;
+  revokedAt: string | null;
+}
+
+/** Accounts of `vigie serve`: users, API tokens (stored as SHA-256), dashboard sessions (id as SHA-256). */
+export interface AccountStore {
+  addUser(u: { name: string; role: Role; constituency: string[]; password: string | null }): Promise<User>;
+  getUser(name: string): Promise<User | undefined>;
+  listUsers(): Promise<User[]>;
+  countUsers(): Promise<number>;
+  /** Removes the user with its tokens and sessions. */
+  removeUser(name: string): Promise<boolean>;
+  /** The user if the password is right; undefined otherwise (also for users without a password). */
+  verifyLogin(name: string, password: string): Promise<User | undefined>;
+  /** A new API token: the secret is returned once; only its SHA-256 is stored. */
+  createToken(user: string): Promise<{ id: string; token: string }>;
+  /** Revoke by token id or by the token itself. */
+  revokeToken(idOrToken: string): Promise<boolean>;
+  listTokens(user?: string): Promise<TokenInfo[]>;
+  userForToken(token: string): Promise<User | undefined>;
+  createSession(user: string): Promise<{ id: string; csrf: string }>;
+  sessionUser(id: string): Promise<{ user: User; csrf: string } | undefined>;
+  deleteSession(id: string): Promise<void>;
+}
+
+export interface TriageReportInfo {
+  id: string;
+  user: string;
+  name: string;
+  createdAt: string;
+  verdict: string;
+  findings: number;
+}
+
+/** Triage reports kept by `vigie serve` (the JSON report as text). */
+export interface TriageReportStore {
+  add(r: TriageReportInfo & { report: string }): Promise<void>;
+  /** Newest first, at most 500; only this user's when given. */
+  list(user?: string): Promise<TriageReportInfo[]>;
+  get(id: string): Promise<(TriageReportInfo & { report: string }) | undefined>;
+}
+
 export interface Store {
+  /** Where the data is, for people: the SQLite file, or the PostgreSQL URL without its password. */
+  readonly label: string;
+  readonly census: CensusStore;
+  readonly hostList: HostListStore;
+  readonly accounts: AccountStore;
+  readonly triageReports: TriageReportStore;
+  /** Changes whenever the data may have changed (cached answers keyed by it). Cheap. */
+  changeMark(): Promise<string>;
+  /** Tune this connection for a bulk load (an import): optional. */
+  bulkLoadSettings?(): void;
+
   createSnapshot(snapshot: Omit<Snapshot, "createdAt" | "finishedAt" | "status"> & { status?: SnapshotStatus }): Promise<Snapshot>;
   getSnapshot(id: string): Promise<Snapshot | undefined>;
   /** Oldest first. */

@@ -25,8 +25,8 @@ const problems: string[] = [];
 beforeAll(async () => {
   if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: apt-get install chromium (Debian's package; .ci/run installs it)`);
   if (!existsSync(path.join(WEB, "index.html"))) execFileSync("npm", ["run", "build:web"], { stdio: "inherit" });
-  fx = buildFixture();
-  srv = await startServer({ store: openSqliteStore(fx.db), kb: fx.kb, port: 0, webDir: WEB });
+  fx = await buildFixture();
+  srv = await startServer({ store: await openSqliteStore(fx.db), kb: fx.kb, port: 0, webDir: WEB });
   browser = await chromium.launchPersistentContext(mkdtempSync(path.join(tmpdir(), "vigie-chromium-")), {
     executablePath: CHROMIUM,
     headless: true,

@@ -10,7 +10,7 @@ async function importFixture(format: string, name: string) {
   const dir = tmp(`fmt-${format}`);
   const db = path.join(dir, "v.db");
   const r = await cli(dir, ["import", fixture(name), "--format", format, "--date", "2021-03-10", "--snapshot", "s", "--db", db, "--json"]);
-  const store = openSqliteStore(db);
+  const store = await openSqliteStore(db);
   const hosts = [];
   for await (const h of store.hosts({ snapshotId: "s" })) hosts.push(h);
   await store.close();

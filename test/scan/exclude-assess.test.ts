@@ -8,7 +8,7 @@ import { BuildExplainer } from "../../src/assess/explainBuild.js";
 import { loadKnowledgeBase } from "../../src/knowledge/load.js";
 import { assessObservation } from "../../src/pipeline/assessObservation.js";
 import { startScan } from "../../src/pipeline/scan.js";
-import { SqliteStore } from "../../src/store/sqliteStore.js";
+import { openSqliteStore } from "../../src/store/sqliteStore.js";
 import { runCli } from "../helpers/cli.js";
 import { FAST } from "../helpers/scanSettings.js";
 
@@ -61,7 +61,7 @@ describe("vigie assess", () => {
   it("re-judges stored observations with the current knowledge base, without traffic", async () => {
     const dir = mkdtempSync(path.join(tmpdir(), "vigie-assess-"));
     const db = path.join(dir, "a.db");
-    const store = new SqliteStore(db);
+    const store = await openSqliteStore(db);
     await store.createSnapshot({ id: "s1", kind: "scan", date: "2026-11-28", spec: {} });
     // A server showing a build newer than the shipped tables (as after a new security update).
     const observation = {
@@ -88,7 +88,7 @@ describe("SMTP", () => {
   it("reads the Exchange banner and EHLO of emulated servers", async () => {
     const { startFleet } = await import("../../emulator/fleet.js");
     const fleet = await startFleet({ hosts: 12, seed: 21, baseAddress: "127.36.0.1", smtp: true, mix: { hostile: 0, web: 0, lookalike: 0 } });
-    const store = new SqliteStore(path.join(mkdtempSync(path.join(tmpdir(), "vigie-smtp-")), "s.db"));
+    const store = await openSqliteStore(path.join(mkdtempSync(path.join(tmpdir(), "vigie-smtp-")), "s.db"));
     try {
       const { id } = await startScan(store, explainer, ["127.36.0.1-127.36.0.12"], { ...FAST, ports: [25] });
       const rows = [];

@@ -8,7 +8,7 @@ import { BuildExplainer } from "../../src/assess/explainBuild.js";
 import { loadKnowledgeBase } from "../../src/knowledge/load.js";
 import { startScan } from "../../src/pipeline/scan.js";
 import { FAST } from "../helpers/scanSettings.js";
-import { SqliteStore } from "../../src/store/sqliteStore.js";
+import { openSqliteStore, type SqliteStore } from "../../src/store/sqliteStore.js";
 import type { HostRecord } from "../../src/store/store.js";
 
 const explainer = new BuildExplainer(loadKnowledgeBase({ overlayDir: null }));
@@ -37,7 +37,7 @@ function bestExchange(ip: string): HostRecord | undefined {
 
 beforeAll(async () => {
   fleet = await startFleet({ hosts: HOSTS, seed: 11, baseAddress: BASE, slowDelayMs: 700 });
-  store = new SqliteStore(path.join(mkdtempSync(path.join(tmpdir(), "vigie-scan-")), "scan.db"));
+  store = await openSqliteStore(path.join(mkdtempSync(path.join(tmpdir(), "vigie-scan-")), "scan.db"));
   const t0 = Date.now();
   const { id } = await startScan(store, explainer, [`${BASE}-${lastIp(BASE, HOSTS)}`], FAST);
   seconds = (Date.now() - t0) / 1000;

@@ -11,8 +11,8 @@ let srv: RunningServer;
 const INSIDE = new Set(["193.51.224.1", "193.51.224.2", "212.27.48.10"]);
 
 beforeAll(async () => {
-  fx = buildFixture();
-  srv = await startServer({ store: openSqliteStore(fx.db), kb: fx.kb, port: 0 });
+  fx = await buildFixture();
+  srv = await startServer({ store: await openSqliteStore(fx.db), kb: fx.kb, port: 0 });
 }, 60_000);
 afterAll(async () => {
   await srv?.close();

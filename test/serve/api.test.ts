@@ -15,8 +15,8 @@ let fx: Fixture;
 let srv: RunningServer;
 
 beforeAll(async () => {
-  fx = buildFixture();
-  srv = await startServer({ store: openSqliteStore(fx.db), kb: fx.kb, port: 0, maxUploadBytes: 4 * 1024 * 1024 });
+  fx = await buildFixture();
+  srv = await startServer({ store: await openSqliteStore(fx.db), kb: fx.kb, port: 0, maxUploadBytes: 4 * 1024 * 1024 });
 }, 60_000);
 afterAll(async () => {
   await srv?.close();

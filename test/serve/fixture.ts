@@ -8,8 +8,8 @@ import { loadKnowledgeBase } from "../../src/knowledge/load.js";
 import type { KnowledgeBase } from "../../src/knowledge/knowledgeBase.js";
 import type { Observation } from "../../src/pipeline/vocabulary.js";
 import { assessObservation, type Enrichment } from "../../src/pipeline/assessObservation.js";
-import { addUser, createToken, type Role } from "../../src/store/auth.js";
-import { openSqliteStore } from "../../src/store/sqliteStore.js";
+import { openStore } from "../../src/store/open.js";
+import type { Role } from "../../src/store/store.js";
 
 export const VULN = "15.1.2176.2"; // Exchange 2016 CU19 before Mar21SU: vulnerable to CVE-2021-26855
 export const FIXED = "15.1.2176.9";
@@ -43,19 +43,22 @@ export interface Fixture {
   tokens: Record<UserName, string>;
 }
 
-/** Users: admin (everything), analyst, viewer, fr (viewer limited to FR_RANGE and AS12322), nobody (no password). */
-export function buildFixture(): Fixture {
+/**
+ * Users: admin (everything), analyst, viewer, fr (viewer limited to FR_RANGE and AS12322), nobody (no password).
+ * `db`: the store to fill (a SQLite file by default; a PostgreSQL URL for the same tests on PostgreSQL).
+ */
+export async function buildFixture(db?: string): Promise<Fixture> {
   const dir = mkdtempSync(path.join(tmpdir(), "vigie-serve-"));
-  const db = path.join(dir, "v.db");
+  db ??= path.join(dir, "v.db");
   const kb = loadKnowledgeBase({ overlayDir: path.join(dir, "kb") });
   const explainer = new BuildExplainer(kb);
-  const store = openSqliteStore(db);
+  const store = await openStore(db);
   const snapshots: Array<[string, string]> = [
     ["a", "2021-03-02"],
     ["b", "2021-03-09"],
   ];
   for (const [id, date] of snapshots) {
-    store.db.prepare("INSERT INTO snapshots (id, kind, date, created_at, status, spec) VALUES (?, 'import', ?, ?, 'done', '{}')").run(id, date, new Date().toISOString());
+    await store.createSnapshot({ id, kind: "import", date, spec: {}, status: "done" });
     const records = HOSTS.map(([ip, build, en]) => assessObservation(explainer, id, obs(ip, id === "a" && build === FIXED ? VULN : build), en));
     records.push(
       assessObservation(explainer, id, obs("198.51.100.7", null, { title: "nginx", evidence: [{ probe: "owa", kind: "http-server", field: "header Server", value: "nginx" }] }), { country: "US", asn: 64500, asOrg: "Example" }),
@@ -70,7 +73,7 @@ export function buildFixture(): Fixture {
         { country: "US", asn: 64501, asOrg: "<i>Evil AS</i>" },
       ),
     );
-    store.saveBatchSync(id, records, []);
+    await store.saveBatch(id, records, []);
   }
   const tokens = {} as Record<UserName, string>;
   const users: Array<[UserName, Role, string[]]> = [
@@ -80,9 +83,9 @@ export function buildFixture(): Fixture {
     ["fr", "viewer", [FR_RANGE, "AS12322"]],
   ];
   for (const [name, role, constituency] of users) {
-    addUser(store, { name, role, constituency, password: `${name}-password` });
-    tokens[name] = createToken(store, name).token;
+    await store.accounts.addUser({ name, role, constituency, password: `${name}-password` });
+    tokens[name] = (await store.accounts.createToken(name)).token;
   }
-  store.db.close();
+  await store.close();
   return { dir, db, kb, tokens };
 }

@@ -13,12 +13,12 @@ let srv: RunningServer;
 let cert: Buffer;
 
 beforeAll(async () => {
-  fx = buildFixture();
+  fx = await buildFixture();
   const key = path.join(fx.dir, "key.pem");
   const crt = path.join(fx.dir, "cert.pem");
   execFileSync("openssl", ["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", key, "-out", crt, "-days", "2", "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1"], { stdio: "pipe" });
   cert = readFileSync(crt);
-  srv = await startServer({ store: openSqliteStore(fx.db), kb: fx.kb, port: 0, tls: { cert, key: readFileSync(key) } });
+  srv = await startServer({ store: await openSqliteStore(fx.db), kb: fx.kb, port: 0, tls: { cert, key: readFileSync(key) } });
 }, 60_000);
 afterAll(async () => {
   await srv?.close();

@@ -8,8 +8,7 @@ import { buildDiff, type CensusDiff } from "../../census/diff.js";
 import { trendPoint, type Trend } from "../../census/trend.js";
 import { eventsForTrend, loadTimeline } from "../../knowledge/timeline.js";
 import { pictureFormat } from "../../report/picture.js";
-import { asnNames, censusCounts, diffCounts, type GroupColumn } from "../../store/census.js";
-import type { SqliteStore } from "../../store/sqliteStore.js";
+import type { GroupColumn, Store } from "../../store/store.js";
 import { csvRow } from "../../util/csv.js";
 import { UsageError } from "../errors.js";
 import { renderTable, safe } from "../format/terminal.js";
@@ -51,8 +50,8 @@ function checkCommon(o: Common): { country?: string; cve?: string } {
 
 const column = (by: CensusBy): GroupColumn => (by === "cve" ? "none" : by);
 
-async function withStore<T>(db: string | undefined, f: (s: SqliteStore) => Promise<T>): Promise<T> {
-  const store = openStore(db);
+async function withStore<T>(db: string | undefined, f: (s: Store) => Promise<T>): Promise<T> {
+  const store = await openStore(db);
   try {
     return await f(store);
   } finally {
@@ -189,11 +188,11 @@ export function registerCensus(program: Command): void {
     const f = checkCommon(o);
     await withStore(o.db, async (store) => {
       const snapshot = await resolveSnapshot(store, o.snapshot);
-      const rows = censusCounts(store, snapshot, column(o.by), f.country !== undefined ? { country: f.country } : {});
+      const rows = await store.census.counts(snapshot, column(o.by), f.country !== undefined ? { country: f.country } : {});
       const all = buildCensus(snapshot, o.by, rows);
       requireCve(Object.keys(totalOf(all).cves), f.cve);
       const c = f.cve !== undefined ? buildCensus(snapshot, o.by, rows, f.cve) : all;
-      printCensus(c, { ...o, ...f }, o.by === "asn" && !o.json && !o.csv ? asnNames(store, snapshot) : new Map());
+      printCensus(c, { ...o, ...f }, o.by === "asn" && !o.json && !o.csv ? await store.census.asnNames(snapshot) : new Map());
       if (o.chart) {
         const cve = f.cve ?? headlineCve(all) ?? "none";
         const { renderPicture, censusBarSpec } = await pictures();
@@ -220,7 +219,7 @@ export function registerCensus(program: Command): void {
     await withStore(o.db, async (store) => {
       await resolveSnapshot(store, from);
       await resolveSnapshot(store, to);
-      const rows = diffCounts(store, from, to, column(o.by), f.country !== undefined ? { country: f.country } : {});
+      const rows = await store.census.diff(from, to, column(o.by), f.country !== undefined ? { country: f.country } : {});
       printDiff(buildDiff(from, to, o.by, rows, f.cve), { ...o, ...f });
     });
   });
@@ -239,10 +238,10 @@ export function registerCensus(program: Command): void {
     const f = checkCommon(o);
     await withStore(o.db, async (store) => {
       const snapshots = await store.listSnapshots();
-      if (snapshots.length === 0) throw new UsageError(`${store.file} holds no snapshot yet`);
+      if (snapshots.length === 0) throw new UsageError(`${store.label} holds no snapshot yet`);
       const t: Trend = { cve: f.cve ?? null, country: f.country ?? null, points: [] };
       for (const s of snapshots) {
-        const rows = censusCounts(store, s.id, "none", f.country !== undefined ? { country: f.country } : {});
+        const rows = await store.census.counts(s.id, "none", f.country !== undefined ? { country: f.country } : {});
         t.points.push(trendPoint(s.id, s.date, rows, f.cve));
       }
       printTrend(t, { ...o, ...f });
@@ -270,7 +269,7 @@ export function registerCensus(program: Command): void {
     const f = checkCommon({ ...o, chart: out });
     await withStore(o.db, async (store) => {
       const snapshot = await resolveSnapshot(store, o.snapshot);
-      const rows = censusCounts(store, snapshot, "country");
+      const rows = await store.census.counts(snapshot, "country");
       const all = buildCensus(snapshot, "country", rows);
       requireCve(Object.keys(totalOf(all).cves), f.cve);
       const cve = f.cve ?? headlineCve(all) ?? "none";

@@ -29,7 +29,7 @@ export function registerDemo(program: Command): void {
     process.stderr.write(`vigie demo: starting ${hosts} emulated servers on ${base}-${last} (loopback only)\n`);
     const fleet = await startFleet({ hosts, seed: Number(opts.seed) || 2021, baseAddress: base, slowDelayMs: 500 });
     const explainer = new BuildExplainer(openKnowledgeBase());
-    const store = openStore(opts.db);
+    const store = await openStore(opts.db);
     const found: HostRecord[] = [];
     try {
       const t0 = Date.now();
@@ -75,7 +75,7 @@ export function registerDemo(program: Command): void {
       const truthExchange = fleet.hosts.filter((h) => h.kind === "exchange").length;
       process.stdout.write(
         `${progress.done} host:ports scanned in ${seconds.toFixed(1)} s: ${servers.size} Exchange servers found (the emulator runs ${truthExchange}; ` +
-          `the others are web servers, OWA look-alikes and hostile hosts). Stored as snapshot ${id} in ${store.file}.\n` +
+          `the others are web servers, OWA look-alikes and hostile hosts). Stored as snapshot ${id} in ${store.label}.\n` +
           `Next: vigie hosts --status vulnerable --cve CVE-2021-26855 | vigie kb explain ${exchange[0]?.build ?? "15.1.2176.9"} | vigie assess\n`,
       );
     } finally {

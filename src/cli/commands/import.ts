@@ -43,7 +43,7 @@ export function registerImport(program: Command): void {
     if (o.snapshot !== undefined && (o.snapshot.trim() === "" || o.snapshot.length > 200)) throw new UsageError("--snapshot: a name of 1 to 200 characters");
     const explainer = new BuildExplainer(openKnowledgeBase(o.kbDir !== undefined ? { kbDir: o.kbDir } : {}));
     const geo = o.geo ? openGeo() : null;
-    const store = openStore(o.db);
+    const store = await openStore(o.db);
     let named = 0;
     try {
       const s = await importFile({

@@ -2,7 +2,6 @@
 import { readFileSync } from "node:fs";
 import { Option, type Command } from "commander";
 import { Constituencies, OwnerFiles, ownerCsvHeader, ownerCsvLine } from "../../report/owners.js";
-import { ownerRows } from "../../store/census.js";
 import { UsageError } from "../errors.js";
 import { safe } from "../format/terminal.js";
 import { addDbOption, openStore, resolveSnapshot } from "../storeOption.js";
@@ -35,12 +34,12 @@ export function registerReport(program: Command): void {
       }
     }
     const cveIds = openKnowledgeBase(o.kbDir !== undefined ? { kbDir: o.kbDir } : {}).advisories.map((a) => a.id).sort();
-    const store = openStore(o.db);
+    const store = await openStore(o.db);
     try {
       const snapshot = await resolveSnapshot(store, o.snapshot);
       const files = new OwnerFiles(o.out, ownerCsvHeader(cveIds));
       let rows = 0;
-      for (const r of ownerRows(store, snapshot, o.by === "asn" ? "asn" : "ip")) {
+      for await (const r of store.census.owners(snapshot, o.by === "asn" ? "asn" : "ip")) {
         const { line, vulnerable } = ownerCsvLine(r, cveIds);
         if (constituencies) {
           const c = constituencies.find(r.ip);

@@ -104,7 +104,7 @@ export function registerScan(program: Command): void {
   scan.action(async (targets: string[], opts: ScanOptions) => {
     const format = formatOf(opts);
     const explainer = new BuildExplainer(openKnowledgeBase(opts));
-    const store = openStore(opts.db);
+    const store = await openStore(opts.db);
     const controller = new AbortController();
     const onSignal = (): void => {
       if (controller.signal.aborted) process.exit(130);
@@ -179,9 +179,9 @@ export function registerScan(program: Command): void {
     }
     const seconds = (Date.now() - progress.startedAt) / 1000;
     process.stderr.write(
-      `vigie: scan ${id}: ${progress.done}/${progress.total} host:ports in ${seconds.toFixed(1)} s, ${progress.responded} answered, ${progress.exchange} Exchange; stored in ${store.file}\n`,
+      `vigie: scan ${id}: ${progress.done}/${progress.total} host:ports in ${seconds.toFixed(1)} s, ${progress.responded} answered, ${progress.exchange} Exchange; stored in ${store.label}\n`,
     );
-    if (controller.signal.aborted) process.stderr.write(`vigie: interrupted; finish with: vigie scan --resume ${id} --db ${store.file}\n`);
+    if (controller.signal.aborted) process.stderr.write(`vigie: interrupted; finish with: vigie scan --resume ${id} --db ${store.label}\n`);
     await store.close();
   });
 
@@ -201,7 +201,7 @@ export function registerScan(program: Command): void {
       throw new UsageError(`--status: "${opts.status}" is not one of ${CVE_STATUSES.join(", ")}`);
     }
     if (opts.cve !== undefined && !/^CVE-\d{4}-\d{4,7}$/i.test(opts.cve)) throw new UsageError(`--cve: "${opts.cve}" is not a CVE id`);
-    const store = openStore(opts.db);
+    const store = await openStore(opts.db);
     const snapshotId = await resolveSnapshot(store, opts.snapshot);
     const query = {
       snapshotId,
@@ -228,7 +228,7 @@ export function registerScan(program: Command): void {
   addDbOption(assess);
   assess.action(async (opts: { snapshot?: string; db?: string; kbDir?: string }) => {
     const explainer = new BuildExplainer(openKnowledgeBase(opts));
-    const store = openStore(opts.db);
+    const store = await openStore(opts.db);
     const ids = opts.snapshot !== undefined ? [await resolveSnapshot(store, opts.snapshot)] : (await store.listSnapshots()).map((s) => s.id);
     for (const id of ids) {
       let hostsSeen = 0;

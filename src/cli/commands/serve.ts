@@ -1,7 +1,6 @@
 /** `vigie serve`: the API and the dashboard over the store, on 127.0.0.1 by default. Nothing is open without an account. */
 import { readFileSync } from "node:fs";
 import type { Command } from "commander";
-import { countUsers } from "../../store/auth.js";
 import { startServer } from "../../serve/app.js";
 import { UsageError } from "../errors.js";
 import { openKnowledgeBase } from "./kb.js";
@@ -34,7 +33,7 @@ export function registerServe(program: Command): void {
       }
     }
     const kb = openKnowledgeBase(o.kbDir !== undefined ? { kbDir: o.kbDir } : {});
-    const store = openStore(o.db);
+    const store = await openStore(o.db);
     let running;
     try {
       running = await startServer({ store, kb, host: o.host, port, maxUploadBytes: Math.floor(mb * 1024 * 1024), secureCookies: o.secureCookies === true, ...(tls ? { tls } : {}) });
@@ -42,8 +41,8 @@ export function registerServe(program: Command): void {
       await store.close();
       throw new UsageError(`cannot listen on ${o.host}:${port}: ${(err as Error).message}`);
     }
-    process.stdout.write(`vigie serve: ${running.url}/ (store ${store.file})\n`);
-    if (countUsers(store) === 0) {
+    process.stdout.write(`vigie serve: ${running.url}/ (store ${store.label})\n`);
+    if ((await store.accounts.countUsers()) === 0) {
       const db = o.db && o.db !== DEFAULT_DB ? ` --db ${o.db}` : "";
       process.stdout.write(
         `No account yet, so nothing is open. Create the first admin, then log in:\n  vigie user add <name> --role admin${db}\n` +

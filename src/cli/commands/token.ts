@@ -1,6 +1,5 @@
 /** `vigie token create|revoke|list`: API tokens for `vigie serve` (shown once; only their SHA-256 is stored). */
 import type { Command } from "commander";
-import { createToken, getUser, listTokens, revokeToken } from "../../store/auth.js";
 import { UsageError } from "../errors.js";
 import { renderTable, safe } from "../format/terminal.js";
 import { addDbOption, openStore } from "../storeOption.js";
@@ -11,10 +10,10 @@ export function registerToken(program: Command): void {
   addDbOption(
     token.command("create").description("create an API token for a user (printed once)").requiredOption("--user <name>", "the user it acts as").option("--json", 'print {"token","id"}'),
   ).action(async (o: { user: string; json?: boolean; db?: string }) => {
-    const store = openStore(o.db);
+    const store = await openStore(o.db);
     try {
-      if (!getUser(store, o.user)) throw new UsageError(`--user ${safe(o.user, 80)}: no such user (vigie user add)`);
-      const t = createToken(store, o.user);
+      if (!(await store.accounts.getUser(o.user))) throw new UsageError(`--user ${safe(o.user, 80)}: no such user (vigie user add)`);
+      const t = await store.accounts.createToken(o.user);
       if (o.json) process.stdout.write(JSON.stringify({ token: t.token, id: t.id }) + "\n");
       else process.stdout.write(`${t.token}\n(token id ${t.id}; shown once: use it as "Authorization: Bearer <token>"; revoke with vigie token revoke ${t.id})\n`);
     } finally {
@@ -23,9 +22,9 @@ export function registerToken(program: Command): void {
   });
 
   addDbOption(token.command("revoke").description("revoke a token, by its id or the token itself").argument("<id-or-token>", "token id or token")).action(async (id: string, o: { db?: string }) => {
-    const store = openStore(o.db);
+    const store = await openStore(o.db);
     try {
-      if (!revokeToken(store, id)) throw new UsageError("no such active token");
+      if (!(await store.accounts.revokeToken(id))) throw new UsageError("no such active token");
       process.stdout.write("token revoked\n");
     } finally {
       await store.close();
@@ -34,9 +33,9 @@ export function registerToken(program: Command): void {
 
   addDbOption(token.command("list").description("list tokens (ids, never the secrets)").option("--user <name>", "only this user's").option("--json", "JSON array")).action(
     async (o: { user?: string; json?: boolean; db?: string }) => {
-      const store = openStore(o.db);
+      const store = await openStore(o.db);
       try {
-        const list = listTokens(store, o.user);
+        const list = await store.accounts.listTokens(o.user);
         if (o.json) process.stdout.write(JSON.stringify(list) + "\n");
         else
           process.stdout.write(

@@ -4,7 +4,7 @@
  * or from the first line of stdin with --password-stdin; --no-password makes an API-only account (tokens).
  */
 import type { Command } from "commander";
-import { addUser, listUsers, removeUser, ROLES, type Role } from "../../store/auth.js";
+import { ROLES, type Role } from "../../store/store.js";
 import { Scope } from "../../serve/auth/constituency.js";
 import { UsageError } from "../errors.js";
 import { renderTable, safe } from "../format/terminal.js";
@@ -90,9 +90,9 @@ export function registerUser(program: Command): void {
       } else throw new UsageError("no terminal to ask a password on: use --password-stdin (or --no-password for an API-only user)");
       if (password.length < 8) throw new UsageError("the password needs at least 8 characters");
     }
-    const store = openStore(o.db);
+    const store = await openStore(o.db);
     try {
-      const u = addUser(store, { name, role: o.role as Role, constituency, password });
+      const u = await store.accounts.addUser({ name, role: o.role as Role, constituency, password });
       process.stdout.write(`user ${u.name} added (${u.role}${u.constituency.length ? `, limited to ${u.constituency.join(", ")}` : ""})\n`);
     } catch (err) {
       throw new UsageError((err as Error).message);
@@ -102,9 +102,9 @@ export function registerUser(program: Command): void {
   });
 
   addDbOption(user.command("list").description("list users").option("--json", "JSON array")).action(async (o: { json?: boolean; db?: string }) => {
-    const store = openStore(o.db);
+    const store = await openStore(o.db);
     try {
-      const users = listUsers(store);
+      const users = await store.accounts.listUsers();
       if (o.json) process.stdout.write(JSON.stringify(users) + "\n");
       else
         process.stdout.write(
@@ -121,9 +121,9 @@ export function registerUser(program: Command): void {
   });
 
   addDbOption(user.command("remove").description("remove a user with their tokens and sessions").argument("<name>", "user name")).action(async (name: string, o: { db?: string }) => {
-    const store = openStore(o.db);
+    const store = await openStore(o.db);
     try {
-      if (!removeUser(store, name)) throw new UsageError(`no user ${safe(name, 80)}`);
+      if (!(await store.accounts.removeUser(name))) throw new UsageError(`no user ${safe(name, 80)}`);
       process.stdout.write(`user ${name} removed\n`);
     } finally {
       await store.close();

@@ -5,7 +5,7 @@
  */
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { timingSafeEqual } from "node:crypto";
-import { sessionUser, userForToken, type User } from "../../store/auth.js";
+import type { User } from "../../store/store.js";
 import type { AppContext, Principal } from "../context.js";
 import { HttpError, parseCookies } from "../http.js";
 import { Scope } from "./constituency.js";
@@ -30,17 +30,17 @@ export function sessionCookie(ctx: AppContext, id: string, maxAgeSeconds: number
   return `${cookieName(secure)}=${id}; Path=/; HttpOnly; SameSite=Strict; Max-Age=${maxAgeSeconds}${secure ? "; Secure" : ""}`;
 }
 
-export function authenticate(req: IncomingMessage, ctx: AppContext): Principal | undefined {
+export async function authenticate(req: IncomingMessage, ctx: AppContext): Promise<Principal | undefined> {
   const auth = req.headers.authorization;
   if (auth !== undefined) {
     const m = /^Bearer ([A-Za-z0-9_\-.~+/=]{1,200})$/.exec(auth);
     if (!m) return undefined;
-    const user = userForToken(ctx.store, m[1]!);
+    const user = await ctx.store.accounts.userForToken(m[1]!);
     return user ? { user, scope: scopeOf(user), via: "token" } : undefined;
   }
   const id = parseCookies(req.headers.cookie).get(cookieName(ctx.options.secureCookies));
   if (!id || !/^[A-Za-z0-9_-]{20,100}$/.test(id)) return undefined;
-  const s = sessionUser(ctx.store, id);
+  const s = await ctx.store.accounts.sessionUser(id);
   return s ? { user: s.user, scope: scopeOf(s.user), via: "session", sessionId: id, csrf: s.csrf } : undefined;
 }
 

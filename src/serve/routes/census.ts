@@ -34,7 +34,7 @@ export const censusRoutes: Route[] = [
       const q = parseQuery(a.url, censusQuery);
       const snapshot = await resolveSnapshot(a.ctx, q.snapshot);
       const key = `census|${scopeKey(a)}|${snapshot}|${q.by}|${q.country ?? ""}|${q.cve ?? ""}`;
-      sendJsonText(a.res, a.ctx.cache.get(key, () => JSON.stringify(censusJson(a.ctx.store, principal(a).scope, snapshot, q.by, q.country, q.cve))));
+      sendJsonText(a.res, await a.ctx.cache.get(key, async () => JSON.stringify(await censusJson(a.ctx.store, principal(a).scope, snapshot, q.by, q.country, q.cve))));
     },
   },
   {
@@ -46,7 +46,7 @@ export const censusRoutes: Route[] = [
       await resolveSnapshot(a.ctx, q.from);
       await resolveSnapshot(a.ctx, q.to);
       const key = `diff|${scopeKey(a)}|${q.from}|${q.to}|${q.by}|${q.country ?? ""}|${q.cve ?? ""}`;
-      sendJsonText(a.res, a.ctx.cache.get(key, () => JSON.stringify(diffJson(a.ctx.store, principal(a).scope, q.from, q.to, q.by, q.country, q.cve))));
+      sendJsonText(a.res, await a.ctx.cache.get(key, async () => JSON.stringify(await diffJson(a.ctx.store, principal(a).scope, q.from, q.to, q.by, q.country, q.cve))));
     },
   },
   {
@@ -57,7 +57,7 @@ export const censusRoutes: Route[] = [
       const q = parseQuery(a.url, trendQuery);
       const snapshots = await a.ctx.store.listSnapshots();
       const key = `trend|${scopeKey(a)}|${q.country ?? ""}|${q.cve ?? ""}`;
-      sendJsonText(a.res, a.ctx.cache.get(key, () => JSON.stringify(trendJson(a.ctx.store, principal(a).scope, snapshots, q.country, q.cve))));
+      sendJsonText(a.res, await a.ctx.cache.get(key, async () => JSON.stringify(await trendJson(a.ctx.store, principal(a).scope, snapshots, q.country, q.cve))));
     },
   },
   {
@@ -67,8 +67,8 @@ export const censusRoutes: Route[] = [
     handler: async (a) => {
       const q = parseQuery(a.url, mapQuery);
       const snapshot = await resolveSnapshot(a.ctx, q.snapshot);
-      const svg = await a.ctx.cache.getAsync(`map|${scopeKey(a)}|${snapshot}|${q.cve ?? ""}`, async () => {
-        const all = censusJson(a.ctx.store, principal(a).scope, snapshot, "country") as Census;
+      const svg = await a.ctx.cache.get(`map|${scopeKey(a)}|${snapshot}|${q.cve ?? ""}`, async () => {
+        const all = (await censusJson(a.ctx.store, principal(a).scope, snapshot, "country")) as Census;
         const cve = q.cve ?? headlineCve(all) ?? "none";
         const per = all.groups.map((g) => ({ country: g.key, vulnerable: g.cves[cve]?.vulnerable ?? 0 }));
         const total = per.reduce((s, r) => s + r.vulnerable, 0);
@@ -88,8 +88,8 @@ export const censusRoutes: Route[] = [
     handler: async (a) => {
       const q = parseQuery(a.url, trendQuery);
       const snapshots = await a.ctx.store.listSnapshots();
-      const svg = await a.ctx.cache.getAsync(`trendsvg|${scopeKey(a)}|${q.country ?? ""}|${q.cve ?? ""}`, async () => {
-        const t = trendJson(a.ctx.store, principal(a).scope, snapshots, q.country, q.cve);
+      const svg = await a.ctx.cache.get(`trendsvg|${scopeKey(a)}|${q.country ?? ""}|${q.cve ?? ""}`, async () => {
+        const t = await trendJson(a.ctx.store, principal(a).scope, snapshots, q.country, q.cve);
         const last = t.points[t.points.length - 1];
         const cves = q.cve !== undefined ? [q.cve] : Object.entries(last?.cves ?? {}).sort((x, y) => y[1].vulnerable - x[1].vulnerable).slice(0, 4).map(([id]) => id);
         const { specToSvg, trendLineSpec } = await pictures();

@@ -9,7 +9,7 @@ import { CVE_STATUSES } from "../../pipeline/vocabulary.js";
 import { ANY_ROLE, principal, type Route } from "../context.js";
 import { HttpError, parseQuery, sendJson } from "../http.js";
 import { csvRow } from "../../util/csv.js";
-import { ensureServeIndexes, exportRows, HOST_SORTS, hostHistory, listHosts } from "../query.js";
+import { HOST_SORTS, listHosts } from "../query.js";
 import { countryParam, cveParam, resolveSnapshot, snapshotParam } from "./common.js";
 
 /** Filters and order shared by the host list and its CSV export. */
@@ -54,9 +54,8 @@ export const hostRoutes: Route[] = [
     handler: async (a) => {
       const q = parseQuery(a.url, listQuery);
       const snapshot = await resolveSnapshot(a.ctx, q.snapshot);
-      ensureServeIndexes(a.ctx.store);
       const { snapshot: _s, ...rest } = q;
-      const r = listHosts(a.ctx.store, principal(a).scope, { ...rest, snapshot }, a.ctx.cache);
+      const r = await listHosts(a.ctx.store, principal(a).scope, { ...rest, snapshot }, a.ctx.cache);
       sendJson(a.res, 200, { snapshot, total: r.total, offset: q.offset, limit: q.limit, next: r.next, hosts: r.hosts });
     },
   },
@@ -74,12 +73,12 @@ export const hostRoutes: Route[] = [
       a.res.setHeader("Cache-Control", "no-store");
       a.res.write(csvRow(["ip", "port", "hostname", "title", "exchange", "product", "cu", "build", "precision", "country", "asn", "as_org", "vulnerable_cves", "observed_at"]) + "\n");
       let chunk: string[] = [];
-      for (const r of exportRows(a.ctx.store, principal(a).scope, { ...rest, snapshot })) {
+      for await (const r of a.ctx.store.hostList.all({ ...rest, snapshot }, principal(a).scope)) {
         chunk.push(
-          csvRow([r.ip, r.port, cell(r.hostname), cell(typeof r.title === "string" ? r.title : null), r.is_exchange === 1, r.product, r.cu, r.build, r.precision, r.country, r.asn, cell(r.as_org), r.vulnerable ? r.vulnerable.split(" ").sort().join(" ") : "", r.observed_at]),
+          csvRow([r.ip, r.port, cell(r.hostname), cell(r.title), r.isExchange, r.product, r.cu, r.build, r.precision, r.country, r.asn, cell(r.asOrg), r.vulnerable.join(" "), r.observedAt]),
         );
-        // No await inside the loop: the store's connection stays busy while its statement iterates, so the
-        // export runs to its end synchronously (the socket buffers it: ~150 bytes a host).
+        // The rows come from a connection of their own (the store's others keep answering); the socket buffers
+        // what it cannot send yet (~150 bytes a host).
         if (chunk.length >= 1000) {
           a.res.write(chunk.join("\n") + "\n");
           chunk = [];
@@ -124,7 +123,7 @@ export const hostRoutes: Route[] = [
           identification: h.identification,
         },
         explanation,
-        history: hostHistory(a.ctx.store, h.ip, h.port),
+        history: await a.ctx.store.hostList.history(h.ip, h.port),
       });
     },
   },

@@ -1,6 +1,6 @@
 /** Dashboard log-in and log-out: POST /api/session {user,password} sets the session cookie; GET says who; DELETE ends it. */
 import { z } from "zod";
-import { createSession, deleteSession, SESSION_TTL_MS, verifyLogin } from "../../store/auth.js";
+import { SESSION_TTL_MS } from "../../store/auth.js";
 import { clearSessionCookie, sessionCookie } from "../auth/request.js";
 import { ANY_ROLE, principal, type Route } from "../context.js";
 import { HttpError, readJson, sendJson } from "../http.js";
@@ -21,7 +21,7 @@ export const sessionRoutes: Route[] = [
       const now = Date.now();
       const recent = (failures.get(body.user) ?? []).filter((t) => now - t < 60_000);
       if (recent.length >= 10) throw new HttpError(429, "too many failed log-ins for this user; wait a minute");
-      const user = verifyLogin(ctx.store, body.user, body.password);
+      const user = await ctx.store.accounts.verifyLogin(body.user, body.password);
       if (!user) {
         recent.push(now);
         failures.set(body.user, recent);
@@ -29,7 +29,7 @@ export const sessionRoutes: Route[] = [
         throw new HttpError(401, "wrong user name or password");
       }
       failures.delete(body.user);
-      const s = createSession(ctx.store, user.name);
+      const s = await ctx.store.accounts.createSession(user.name);
       res.setHeader("Set-Cookie", sessionCookie(ctx, s.id, Math.floor(SESSION_TTL_MS / 1000)));
       sendJson(res, 200, { user: user.name, role: user.role, constituency: user.constituency, csrf: s.csrf });
     },
@@ -47,9 +47,9 @@ export const sessionRoutes: Route[] = [
     method: "DELETE",
     path: /^\/api\/session$/,
     access: ANY_ROLE,
-    handler: (a) => {
+    handler: async (a) => {
       const who = principal(a);
-      if (who.sessionId) deleteSession(a.ctx.store, who.sessionId);
+      if (who.sessionId) await a.ctx.store.accounts.deleteSession(who.sessionId);
       clearSessionCookie(a.res, a.ctx);
       sendJson(a.res, 200, { ok: true });
     },

@@ -12,27 +12,8 @@ import { BundleInputError } from "../../triage/bundle/index.js";
 import { toJson } from "../../triage/report/json.js";
 import { triage } from "../../triage/scan.js";
 import { sortTimeline } from "../../triage/verdict.js";
-import type { SqliteStore } from "../../store/sqliteStore.js";
 import { ANY_ROLE, principal, type Route, type RouteArgs } from "../context.js";
 import { HttpError, readBody, sendJson, sendJsonText } from "../http.js";
-
-const SCHEMA = `
-CREATE TABLE IF NOT EXISTS serve_triage_reports (
-  id TEXT PRIMARY KEY,
-  user TEXT NOT NULL,
-  name TEXT NOT NULL,
-  created_at TEXT NOT NULL,
-  verdict TEXT NOT NULL,
-  findings INTEGER NOT NULL,
-  report TEXT NOT NULL
-);`;
-const ready = new WeakSet<SqliteStore>();
-function ensure(store: SqliteStore): void {
-  if (!ready.has(store)) {
-    store.db.exec(SCHEMA);
-    ready.add(store);
-  }
-}
 
 const NAME = /^[A-Za-z0-9._ -]{1,100}$/;
 /** Uploads are held in memory while read: at most this many at once (others get 503). */
@@ -59,10 +40,7 @@ async function checkUpload(a: RouteArgs, user: string): Promise<void> {
   }
   const report = toJson({ ...result, findings: sortTimeline(result.findings) });
   const id = randomBytes(8).toString("hex");
-  ensure(a.ctx.store);
-  a.ctx.store.db
-    .prepare("INSERT INTO serve_triage_reports (id, user, name, created_at, verdict, findings, report) VALUES (?, ?, ?, ?, ?, ?, ?)")
-    .run(id, user, name, new Date().toISOString(), result.verdict, result.findings.length, JSON.stringify(report));
+  await a.ctx.store.triageReports.add({ id, user, name, createdAt: new Date().toISOString(), verdict: result.verdict, findings: result.findings.length, report: JSON.stringify(report) });
   sendJson(a.res, 201, { id, name, verdict: result.verdict, report });
 }
 
@@ -86,13 +64,9 @@ export const triageRoutes: Route[] = [
     method: "GET",
     path: /^\/api\/triage$/,
     access: ANY_ROLE,
-    handler: (a) => {
+    handler: async (a) => {
       const who = principal(a);
-      ensure(a.ctx.store);
-      const cols = "id, user, name, created_at AS createdAt, verdict, findings";
-      const rows = who.scope
-        ? a.ctx.store.db.prepare(`SELECT ${cols} FROM serve_triage_reports WHERE user = ? ORDER BY created_at DESC LIMIT 500`).all(who.user.name)
-        : a.ctx.store.db.prepare(`SELECT ${cols} FROM serve_triage_reports ORDER BY created_at DESC LIMIT 500`).all();
+      const rows = await a.ctx.store.triageReports.list(who.scope ? who.user.name : undefined);
       sendJson(a.res, 200, { reports: rows });
     },
   },
@@ -100,15 +74,12 @@ export const triageRoutes: Route[] = [
     method: "GET",
     path: /^\/api\/triage\/([0-9a-f]{16})$/,
     access: ANY_ROLE,
-    handler: (a) => {
+    handler: async (a) => {
       const who = principal(a);
-      ensure(a.ctx.store);
-      const r = a.ctx.store.db.prepare("SELECT id, user, name, created_at, verdict, report FROM serve_triage_reports WHERE id = ?").get(a.params[0]) as
-        | { id: string; user: string; name: string; created_at: string; verdict: string; report: string }
-        | undefined;
+      const r = await a.ctx.store.triageReports.get(a.params[0]!);
       if (!r) throw new HttpError(404, "no such report");
       if (who.scope && r.user !== who.user.name) throw new HttpError(403, "this report is not yours");
-      sendJsonText(a.res, `{"id":${JSON.stringify(r.id)},"user":${JSON.stringify(r.user)},"name":${JSON.stringify(r.name)},"createdAt":${JSON.stringify(r.created_at)},"verdict":${JSON.stringify(r.verdict)},"report":${r.report}}`);
+      sendJsonText(a.res, `{"id":${JSON.stringify(r.id)},"user":${JSON.stringify(r.user)},"name":${JSON.stringify(r.name)},"createdAt":${JSON.stringify(r.createdAt)},"verdict":${JSON.stringify(r.verdict)},"report":${r.report}}`);
     },
   },
 ];

@@ -1,0 +1,163 @@
+/**
+ * The dashboard's host lists in SQL: one snapshot's hosts filtered (the same filter as `vigie hosts`), sorted
+ * on indexed columns, in pages (offset, or keyset on id), and only the columns a list shows: the title read
+ * from the stored observation and the vulnerable CVEs from host_cves.
+ */
+import type { HostHistoryRow, HostListQuery, HostListStore, HostSort, HostSummaryRow, StoreScope } from "./store.js";
+import type { SqlEngine, SqlValue } from "./sql/engine.js";
+import { scopeCondition } from "./sql/scope.js";
+
+/** Host filters shared by every reader of the hosts table (CLI, API): alias `h` for hosts, `c` for host_cves. */
+export interface HostFilter {
+  snapshotId: string;
+  /** true: Exchange only; false: non-Exchange only. */
+  exchange?: boolean;
+  country?: string;
+  asn?: number;
+  /** With status: this CVE in this status; alone: hosts judged for this CVE; status alone: any CVE in it. */
+  cve?: string;
+  status?: string;
+}
+
+export function hostFilterSql(f: HostFilter): { clauses: string[]; params: SqlValue[] } {
+  const clauses = ["h.snapshot_id = ?"];
+  const params: SqlValue[] = [f.snapshotId];
+  if (f.exchange !== undefined) clauses.push(f.exchange ? "h.is_exchange = 1" : "h.is_exchange = 0");
+  if (f.country !== undefined) {
+    clauses.push("h.country = ?");
+    params.push(f.country);
+  }
+  if (f.asn !== undefined) {
+    clauses.push("h.asn = ?");
+    params.push(f.asn);
+  }
+  if (f.status !== undefined || f.cve !== undefined) {
+    const sub = ["c.host_id = h.id"];
+    if (f.cve !== undefined) {
+      sub.push("c.cve = ?");
+      params.push(f.cve);
+    }
+    if (f.status !== undefined) {
+      sub.push("c.status = ?");
+      params.push(f.status);
+    }
+    clauses.push(`EXISTS (SELECT 1 FROM host_cves c WHERE ${sub.join(" AND ")})`);
+  }
+  return { clauses, params };
+}
+
+const SORT_COLUMN: Record<HostSort, string> = {
+  id: "h.id",
+  ip: "h.ip",
+  country: "h.country",
+  asn: "h.asn",
+  product: "h.product",
+  build: "h.build",
+  observed: "h.observed_at",
+};
+
+interface SummaryRow {
+  id: number;
+  ip: string;
+  port: number;
+  hostname: string | null;
+  title: unknown;
+  is_exchange: number;
+  product: string | null;
+  cu: string | null;
+  build: string | null;
+  precision: string;
+  country: string | null;
+  asn: number | null;
+  as_org: string | null;
+  observed_at: string;
+  vulnerable: string | null;
+}
+
+const toSummary = (r: SummaryRow): HostSummaryRow => ({
+  id: Number(r.id),
+  ip: r.ip,
+  port: r.port,
+  hostname: r.hostname,
+  title: typeof r.title === "string" ? r.title : null,
+  isExchange: Number(r.is_exchange) === 1,
+  product: r.product,
+  cu: r.cu,
+  build: r.build,
+  precision: r.precision,
+  country: r.country,
+  asn: r.asn === null ? null : Number(r.asn),
+  asOrg: r.as_org,
+  observedAt: r.observed_at,
+  vulnerable: r.vulnerable ? r.vulnerable.split(" ").sort() : [],
+});
+
+export class SqlHostList implements HostListStore {
+  constructor(private readonly engine: SqlEngine) {}
+
+  private where(q: Omit<HostListQuery, "limit" | "offset">, scope: StoreScope | undefined): { sql: string; params: SqlValue[] } {
+    const { clauses, params } = hostFilterSql({
+      snapshotId: q.snapshot,
+      ...(q.exchange !== undefined ? { exchange: q.exchange } : {}),
+      ...(q.country !== undefined ? { country: q.country } : {}),
+      ...(q.asn !== undefined ? { asn: q.asn } : {}),
+      ...(q.cve !== undefined ? { cve: q.cve } : {}),
+      ...(q.status !== undefined ? { status: q.status } : {}),
+    });
+    if (q.ip !== undefined) {
+      // A prefix range on the indexed (snapshot_id, ip, port) key.
+      clauses.push("h.ip >= ? AND h.ip < ?");
+      params.push(q.ip, q.ip + "\uffff");
+    }
+    if (q.after !== undefined) {
+      clauses.push(q.order === "desc" ? "h.id < ?" : "h.id > ?");
+      params.push(q.after);
+    }
+    if (scope) {
+      const x = scopeCondition(this.engine, scope, "h");
+      clauses.push(x.sql);
+      params.push(...x.params);
+    }
+    return { sql: clauses.join(" AND "), params };
+  }
+
+  private select(whereSql: string, q: Pick<HostListQuery, "sort" | "order">): string {
+    const pg = this.engine.dialect === "postgres";
+    const dir = q.order === "desc" ? "DESC" : "ASC";
+    // PostgreSQL's text columns are COLLATE "C" (migrations.ts): the same order as SQLite's; NULLs placed as SQLite does.
+    const order = q.sort === "id" ? `h.id ${dir}` : `${SORT_COLUMN[q.sort]} ${dir}${pg ? (dir === "ASC" ? " NULLS FIRST" : " NULLS LAST") : ""}, h.id ${dir}`;
+    const title = pg ? "(h.observation::json ->> 'title')" : "json_extract(h.observation, '$.title')";
+    const agg = pg ? "string_agg(c.cve, ' ')" : "group_concat(c.cve, ' ')";
+    return `SELECT h.id, h.ip, h.port, h.hostname, ${title} AS title, h.is_exchange, h.product, h.cu, h.build,
+              h.precision, h.country, h.asn, h.as_org, h.observed_at,
+              (SELECT ${agg} FROM host_cves c WHERE c.host_id = h.id AND c.status = 'vulnerable') AS vulnerable
+       FROM hosts h WHERE ${whereSql} ORDER BY ${order}`;
+  }
+
+  async count(q: HostListQuery, scope?: StoreScope): Promise<number> {
+    const c = this.where({ ...q, after: undefined }, scope);
+    return Number((await this.engine.get<{ n: number }>(`SELECT COUNT(*) AS n FROM hosts h WHERE ${c.sql}`, c.params))!.n);
+  }
+
+  async page(q: HostListQuery, scope?: StoreScope): Promise<HostSummaryRow[]> {
+    const w = this.where(q, scope);
+    return (await this.engine.all<SummaryRow>(`${this.select(w.sql, q)} LIMIT ? OFFSET ?`, [...w.params, q.limit, q.offset])).map(toSummary);
+  }
+
+  async *all(q: Omit<HostListQuery, "limit" | "offset" | "after">, scope?: StoreScope): AsyncIterable<HostSummaryRow> {
+    const w = this.where(q, scope);
+    for await (const r of this.engine.iterate<SummaryRow>(this.select(w.sql, q), w.params)) yield toSummary(r);
+  }
+
+  async history(ip: string, port: number): Promise<HostHistoryRow[]> {
+    const agg = this.engine.dialect === "postgres" ? "string_agg(c.cve, ' ')" : "group_concat(c.cve, ' ')";
+    const rows = await this.engine.all<{ snapshot: string; date: string; build: string | null; product: string | null; vulnerable: string | null }>(
+      `SELECT h.snapshot_id AS snapshot, s.date AS date, h.build AS build, h.product AS product,
+              (SELECT ${agg} FROM host_cves c WHERE c.host_id = h.id AND c.status = 'vulnerable') AS vulnerable
+       FROM hosts h JOIN snapshots s ON s.id = h.snapshot_id
+       WHERE h.snapshot_id IN (SELECT id FROM snapshots) AND h.ip = ? AND h.port = ? ORDER BY s.date DESC, s.created_at DESC LIMIT 100`,
+      [ip, port],
+    );
+    return rows.map((r) => ({ snapshot: r.snapshot, date: r.date, build: r.build, product: r.product, vulnerable: r.vulnerable ? r.vulnerable.split(" ").sort() : [] }));
+  }
+}
