@@ -1,20 +1,29 @@
-/** The `--db <file>` option every command that reads or writes the store takes (default ./vigie.db). */
+/**
+ * The `--db <store>` option every command that reads or writes the store takes: a SQLite file (default
+ * ./vigie.db) or a PostgreSQL URL (postgres://user@host:port/db); the environment variable VIGIE_DB gives the
+ * default.
+ */
 import type { Command } from "commander";
 import { openStore as open } from "../store/open.js";
+import { redactUrl } from "../store/open.js";
 import type { Store } from "../store/store.js";
 import { UsageError } from "./errors.js";
 
 export const DEFAULT_DB = "./vigie.db";
 
+/** The store used when --db is not given: $VIGIE_DB, else ./vigie.db. */
+export const defaultDb = (): string => process.env.VIGIE_DB || DEFAULT_DB;
+
 export function addDbOption(cmd: Command): Command {
-  return cmd.option("--db <file>", "SQLite store file", DEFAULT_DB);
+  return cmd.option("--db <file-or-url>", "store: a SQLite file, or postgres://user@host:port/db (default: $VIGIE_DB, else ./vigie.db)");
 }
 
-export async function openStore(file: string | undefined): Promise<Store> {
+export async function openStore(spec: string | undefined): Promise<Store> {
+  const db = spec ?? defaultDb();
   try {
-    return await open(file ?? DEFAULT_DB);
+    return await open(db);
   } catch (err) {
-    throw new UsageError(`--db ${file ?? DEFAULT_DB}: ${(err as Error).message}`);
+    throw new UsageError(`--db ${redactUrl(db)}: ${(err as Error).message}`);
   }
 }
 

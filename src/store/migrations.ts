@@ -173,6 +173,11 @@ CREATE TABLE IF NOT EXISTS serve_triage_reports (
   report TEXT NOT NULL
 );`,
   },
+  {
+    version: 6,
+    name: "a change counter for answer caches (PostgreSQL; SQLite has PRAGMA data_version)",
+    sql: { sqlite: "SELECT 1;", postgres: "CREATE SEQUENCE IF NOT EXISTS vigie_changes;" },
+  },
 ];
 
 export const LATEST_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;

@@ -2,20 +2,24 @@
 // exports nothing outside them (403 for a host, empty or smaller answers elsewhere); roles gate uploads.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ROUTES, startServer, type RunningServer } from "../../src/serve/app.js";
-import { openSqliteStore } from "../../src/store/sqliteStore.js";
+import { openStore } from "../../src/store/open.js";
+import type { Store } from "../../src/store/store.js";
 import { CENSUS_BY } from "../../src/census/census.js";
 import { buildFixture, CVE, type Fixture } from "./fixture.js";
 
 let fx: Fixture;
 let srv: RunningServer;
+let store: Store | undefined;
 const INSIDE = new Set(["193.51.224.1", "193.51.224.2", "212.27.48.10"]);
 
 beforeAll(async () => {
   fx = await buildFixture();
-  srv = await startServer({ store: await openSqliteStore(fx.db), kb: fx.kb, port: 0 });
+  srv = await startServer({ store: (store = await openStore(fx.db)), kb: fx.kb, port: 0 });
 }, 60_000);
 afterAll(async () => {
   await srv?.close();
+  await store?.close();
+  await fx?.cleanup();
 });
 
 const get = (p: string, token: string) => fetch(srv.url + p, { headers: { Authorization: `Bearer ${token}` } });

@@ -5,7 +5,8 @@ import { mkdirSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startServer, type RunningServer } from "../../src/serve/app.js";
-import { openSqliteStore } from "../../src/store/sqliteStore.js";
+import { openStore } from "../../src/store/open.js";
+import type { Store } from "../../src/store/store.js";
 import { CENSUS_BY } from "../../src/census/census.js";
 import { runCli } from "../helpers/cli.js";
 import { buildBundle } from "../triage/bundleFixture.js";
@@ -13,13 +14,16 @@ import { buildFixture, CVE, type Fixture, VULN } from "./fixture.js";
 
 let fx: Fixture;
 let srv: RunningServer;
+let store: Store | undefined;
 
 beforeAll(async () => {
   fx = await buildFixture();
-  srv = await startServer({ store: await openSqliteStore(fx.db), kb: fx.kb, port: 0, maxUploadBytes: 4 * 1024 * 1024 });
+  srv = await startServer({ store: (store = await openStore(fx.db)), kb: fx.kb, port: 0, maxUploadBytes: 4 * 1024 * 1024 });
 }, 60_000);
 afterAll(async () => {
   await srv?.close();
+  await store?.close();
+  await fx?.cleanup();
 });
 
 const api = (p: string, token: string | undefined, init: RequestInit = {}): Promise<Response> =>
@@ -48,7 +52,7 @@ describe("authentication", () => {
     expect(r.code, r.stderr).toBe(0);
     const { token, id } = JSON.parse(r.stdout) as { token: string; id: string };
     expect((await api("/api/census", token)).status).toBe(200);
-    const stored = readFileSync(fx.db).toString("latin1");
+    const stored = await fx.storedText();
     expect(stored.includes(token)).toBe(false); // only its hash is stored
     expect((await cli(["token", "revoke", id])).code).toBe(0);
     expect((await api("/api/census", token)).status).toBe(401);

@@ -1,6 +1,7 @@
-// A small real SQLite store for the serve tests: two snapshots of Exchange servers in FR, DE and US (vulnerable
+// A small real store for the serve tests (a SQLite file; a PostgreSQL database of its own when
+// VIGIE_SERVE_TEST_ENGINE=postgres, as the *.pg.test.ts files set): two snapshots of Exchange servers in FR, DE and US (vulnerable
 // and patched builds), a non-Exchange host, and a hostile host whose title, evidence and certificate are markup.
-import { mkdtempSync } from "node:fs";
+import { mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { BuildExplainer } from "../../src/assess/explainBuild.js";
@@ -10,6 +11,7 @@ import type { Observation } from "../../src/pipeline/vocabulary.js";
 import { assessObservation, type Enrichment } from "../../src/pipeline/assessObservation.js";
 import { openStore } from "../../src/store/open.js";
 import type { Role } from "../../src/store/store.js";
+import { createTestDatabase } from "../helpers/pg.js";
 
 export const VULN = "15.1.2176.2"; // Exchange 2016 CU19 before Mar21SU: vulnerable to CVE-2021-26855
 export const FIXED = "15.1.2176.9";
@@ -36,11 +38,18 @@ const HOSTS: Array<[string, string | null, Enrichment]> = [
 
 export type UserName = "admin" | "analyst" | "viewer" | "fr";
 
+export const ENGINE: "sqlite" | "postgres" = process.env.VIGIE_SERVE_TEST_ENGINE === "postgres" ? "postgres" : "sqlite";
+
 export interface Fixture {
   dir: string;
+  /** The store: a SQLite file or a PostgreSQL URL. */
   db: string;
   kb: KnowledgeBase;
   tokens: Record<UserName, string>;
+  /** Everything the store holds, as text (to check what is not stored). */
+  storedText(): Promise<string>;
+  /** Drops the PostgreSQL database. */
+  cleanup(): Promise<void>;
 }
 
 /**
@@ -49,7 +58,9 @@ export interface Fixture {
  */
 export async function buildFixture(db?: string): Promise<Fixture> {
   const dir = mkdtempSync(path.join(tmpdir(), "vigie-serve-"));
-  db ??= path.join(dir, "v.db");
+  const pgDb = db === undefined && ENGINE === "postgres" ? await createTestDatabase("serve") : undefined;
+  db ??= pgDb?.url ?? path.join(dir, "v.db");
+  const where = db;
   const kb = loadKnowledgeBase({ overlayDir: path.join(dir, "kb") });
   const explainer = new BuildExplainer(kb);
   const store = await openStore(db);
@@ -87,5 +98,19 @@ export async function buildFixture(db?: string): Promise<Fixture> {
     tokens[name] = (await store.accounts.createToken(name)).token;
   }
   await store.close();
-  return { dir, db, kb, tokens };
+  const storedText = async (): Promise<string> => {
+    if (!pgDb) return readFileSync(where).toString("latin1");
+    const pg = (await import("pg")).default;
+    const c = new pg.Client({ connectionString: where });
+    await c.connect();
+    try {
+      const tables = (await c.query("SELECT tablename FROM pg_tables WHERE schemaname = 'public'")).rows as Array<{ tablename: string }>;
+      let text = "";
+      for (const t of tables) text += (await c.query(`SELECT t::text AS r FROM ${t.tablename} t`)).rows.map((r: { r: string }) => r.r).join("\n");
+      return text;
+    } finally {
+      await c.end();
+    }
+  };
+  return { dir, db, kb, tokens, storedText, cleanup: async () => pgDb?.drop() };
 }

@@ -5,6 +5,7 @@ import { startServer } from "../../serve/app.js";
 import { UsageError } from "../errors.js";
 import { openKnowledgeBase } from "./kb.js";
 import { addDbOption, DEFAULT_DB, openStore } from "../storeOption.js";
+import { redactUrl } from "../../store/open.js";
 
 export function registerServe(program: Command): void {
   addDbOption(
@@ -43,7 +44,7 @@ export function registerServe(program: Command): void {
     }
     process.stdout.write(`vigie serve: ${running.url}/ (store ${store.label})\n`);
     if ((await store.accounts.countUsers()) === 0) {
-      const db = o.db && o.db !== DEFAULT_DB ? ` --db ${o.db}` : "";
+      const db = o.db && o.db !== DEFAULT_DB ? ` --db ${redactUrl(o.db)}` : "";
       process.stdout.write(
         `No account yet, so nothing is open. Create the first admin, then log in:\n  vigie user add <name> --role admin${db}\n` +
           `API tokens: vigie token create --user <name>${db}\n`,

@@ -1,0 +1,3 @@
+// The same access tests as access.test.ts, on PostgreSQL (a database of its own on VIGIE_TEST_PG, dropped afterwards).
+process.env.VIGIE_SERVE_TEST_ENGINE = "postgres";
+await import("./access.test.js");
