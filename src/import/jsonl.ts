@@ -1,5 +1,5 @@
 /**
- * Vigie's own JSON lines: one Observation per line, exactly the schema of src/observe/observation.ts (what a
+ * Vigie's own JSON lines: one Observation per line, exactly the schema of src/pipeline/vocabulary.ts (what a
  * converter from any other tool writes). Validated with zod; the source is rewritten to "import:jsonl".
  */
 import { observationSchema, type Observation } from "../pipeline/vocabulary.js";

@@ -66,7 +66,7 @@ const fixStatus = (s: string | undefined): FixStatus | null =>
   s === "vulnerable" ? "vulnerable" : s === "patched" || s === "not_affected" ? "fixed" : s === "unknown" ? "unknown" : null;
 
 async function timeToFix(db: string | undefined, cve: string, patchReleased: string, by: "country" | "asn"): Promise<TimeToFix> {
-  const store = openStore(db);
+  const store = await openStore(db);
   try {
     const snapshots = await store.listSnapshots();
     if (snapshots.length === 0) throw new UsageError(`${db ?? "the store"} holds no snapshot yet`);
