@@ -1,6 +1,10 @@
 /**
  * Minimal RFC 4180 CSV: quoted fields, doubled quotes, CRLF or LF. Streams line by line through parseCsvLine
  * for large files; a quoted field spanning lines is refused (callers report the line).
+ *
+ * Every CSV Vigie writes goes through csvField, which neutralises text a spreadsheet would run as a formula
+ * (a cell starting with =, +, -, @, tab or carriage return gets a leading apostrophe, as OWASP's "CSV
+ * injection" page advises). Numbers and booleans are written as they are: a negative number stays a number.
  */
 
 /** Split one CSV record. Throws on an unterminated quote. */
@@ -37,10 +41,17 @@ export function parseCsvLine(line: string): string[] {
   return out;
 }
 
-/** Quote a value for CSV output when needed. */
+const FORMULA_START = /^[=+\-@\t\r]/;
+
+/** Text a spreadsheet would evaluate (leading =, +, -, @, tab, CR) gets a leading apostrophe; other text is kept. */
+export function neutraliseFormula(text: string): string {
+  return FORMULA_START.test(text) ? `'${text}` : text;
+}
+
+/** Quote a value for CSV output when needed; text is neutralised first (see neutraliseFormula). */
 export function csvField(value: string | number | boolean | null | undefined): string {
   if (value === null || value === undefined) return "";
-  const s = String(value);
+  const s = typeof value === "string" ? neutraliseFormula(value) : String(value);
   return /[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
 }
 

@@ -2,6 +2,7 @@
 import type { Command } from "commander";
 import { registerDemo } from "./demo.js";
 import { registerCensus } from "./census.js";
+import { registerContacts } from "./contacts.js";
 import { registerGeo } from "./geo.js";
 import { registerImport } from "./import.js";
 import { registerKb } from "./kb.js";
@@ -27,4 +28,5 @@ export function registerCommands(program: Command): void {
   registerServe(program);
   registerUser(program);
   registerToken(program);
+  registerContacts(program);
 }

@@ -39,9 +39,6 @@ const listQuery = z
   .strict()
   .refine((q) => q.after === undefined || (q.sort === "id" && q.offset === 0), { message: "after (keyset paging) goes with sort=id and no offset" });
 
-/** Strings from scanned servers must not become spreadsheet formulas when the CSV is opened. */
-const cell = (v: string | null): string => (v !== null && /^[=+\-@\t\r]/.test(v) ? `'${v}` : (v ?? ""));
-
 const exportQuery = z.object(filterShape).strict();
 
 const oneQuery = z.object({ snapshot: snapshotParam.optional() }).strict();
@@ -75,7 +72,8 @@ export const hostRoutes: Route[] = [
       let chunk: string[] = [];
       for await (const r of a.ctx.store.hostList.all({ ...rest, snapshot }, principal(a).scope)) {
         chunk.push(
-          csvRow([r.ip, r.port, cell(r.hostname), cell(r.title), r.isExchange, r.product, r.cu, r.build, r.precision, r.country, r.asn, cell(r.asOrg), r.vulnerable.join(" "), r.observedAt]),
+          // csvRow neutralises spreadsheet formulas in every text cell (host names, titles, organisations).
+          csvRow([r.ip, r.port, r.hostname, r.title, r.isExchange, r.product, r.cu, r.build, r.precision, r.country, r.asn, r.asOrg, r.vulnerable.join(" "), r.observedAt]),
         );
         // The rows come from a connection of their own (the store's others keep answering); the socket buffers
         // what it cannot send yet (~150 bytes a host).
