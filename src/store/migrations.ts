@@ -178,6 +178,45 @@ CREATE TABLE IF NOT EXISTS serve_triage_reports (
     name: "a change counter for answer caches (PostgreSQL; SQLite has PRAGMA data_version)",
     sql: { sqlite: "SELECT 1;", postgres: "CREATE SEQUENCE IF NOT EXISTS vigie_changes;" },
   },
+  {
+    version: 7,
+    name: "notices to network owners: the message as sent, its (server, CVE) items, per recipient the delivery state",
+    sql: `
+CREATE TABLE IF NOT EXISTS notices (
+  id TEXT PRIMARY KEY,
+  kind TEXT NOT NULL CHECK (kind IN ('notice', 'reminder')),
+  snapshot_id TEXT NOT NULL REFERENCES snapshots(id) ON DELETE CASCADE,
+  organisation {{text}} NOT NULL,
+  language TEXT NOT NULL,
+  notified_at {{text}} NOT NULL,
+  created_at {{text}} NOT NULL,
+  message_id TEXT NOT NULL,
+  raw TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS notices_by_snapshot ON notices (snapshot_id, organisation, kind);
+CREATE TABLE IF NOT EXISTS notice_items (
+  notice_id TEXT NOT NULL REFERENCES notices(id) ON DELETE CASCADE,
+  ip {{text}} NOT NULL,
+  port INTEGER NOT NULL,
+  hostname TEXT,
+  cve {{text}} NOT NULL,
+  status TEXT NOT NULL,
+  country TEXT,
+  asn BIGINT,
+  PRIMARY KEY (notice_id, ip, cve)
+) {{without_rowid}};
+CREATE INDEX IF NOT EXISTS notice_items_by_ip ON notice_items (ip);
+CREATE TABLE IF NOT EXISTS notice_recipients (
+  notice_id TEXT NOT NULL REFERENCES notices(id) ON DELETE CASCADE,
+  address TEXT NOT NULL,
+  seq INTEGER NOT NULL,
+  status TEXT NOT NULL CHECK (status IN ('pending', 'sending', 'sent', 'deferred', 'failed')),
+  reply TEXT,
+  attempts INTEGER NOT NULL DEFAULT 0,
+  updated_at TEXT,
+  PRIMARY KEY (notice_id, address)
+) {{without_rowid}};`,
+  },
 ];
 
 export const LATEST_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;

@@ -9,6 +9,7 @@ import { SqlCensus } from "./census.js";
 import { hostFilterSql, SqlHostList } from "./hostList.js";
 import { migrate } from "./migrations.js";
 import type { SqlEngine, SqlValue } from "./sql/engine.js";
+import { SqlNotices } from "./notices.js";
 import { SqlTriageReports } from "./triageReports.js";
 import type { HostQuery, HostRecord, Snapshot, SnapshotStatus, Store, TargetKey } from "./store.js";
 import { targetKey } from "./store.js";
@@ -142,12 +143,14 @@ export abstract class SqlStore implements Store {
   readonly hostList: SqlHostList;
   readonly accounts: SqlAccounts;
   readonly triageReports: SqlTriageReports;
+  readonly notices: SqlNotices;
 
   protected constructor(readonly engine: SqlEngine) {
     this.census = new SqlCensus(engine);
     this.hostList = new SqlHostList(engine);
     this.accounts = new SqlAccounts(engine);
     this.triageReports = new SqlTriageReports(engine);
+    this.notices = new SqlNotices(engine, this.census, () => this.listSnapshots());
   }
 
   get label(): string {

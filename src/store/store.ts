@@ -242,6 +242,109 @@ export interface TriageReportStore {
   get(id: string): Promise<(TriageReportInfo & { report: string }) | undefined>;
 }
 
+/** Notices to network owners (issue 11): what was sent to whom about which (server, CVE), and how it went. */
+export type NoticeKind = "notice" | "reminder";
+/** pending: recorded, not yet tried; sending: handed to the relay, outcome not recorded (an interrupted run). */
+export type DeliveryStatus = "pending" | "sending" | "sent" | "deferred" | "failed";
+
+export interface NoticeItem {
+  ip: string;
+  port: number;
+  hostname: string | null;
+  cve: string;
+  /** The verdict the notice told (vulnerable, or unknown with --unknown). */
+  status: CveStatus;
+  country: string | null;
+  asn: number | null;
+}
+
+export interface NewNotice {
+  id: string;
+  kind: NoticeKind;
+  /** The snapshot the notice reports (for a reminder: the newest one showing the servers still vulnerable). */
+  snapshotId: string;
+  organisation: string;
+  language: string;
+  /** The notice time (--at, default now). */
+  notifiedAt: string;
+  messageId: string;
+  /** The whole RFC 5322 message as it is sent (and sent again, unchanged, on a retry). */
+  raw: string;
+  recipients: readonly string[];
+  items: readonly NoticeItem[];
+}
+
+export interface NoticeRecipient {
+  address: string;
+  status: DeliveryStatus;
+  /** The relay's last reply (or the error) for this recipient. */
+  reply: string | null;
+  attempts: number;
+  updatedAt: string | null;
+}
+
+export interface NoticeRecord {
+  id: string;
+  kind: NoticeKind;
+  snapshotId: string;
+  organisation: string;
+  language: string;
+  notifiedAt: string;
+  createdAt: string;
+  messageId: string;
+  recipients: NoticeRecipient[];
+  items: NoticeItem[];
+}
+
+export interface DeliveryOutcome {
+  address: string;
+  status: "sent" | "deferred" | "failed";
+  reply: string;
+}
+
+/** A (server, CVE) told to an organisation in a notice that reached at least one recipient. */
+export interface NotifiedItem extends NoticeItem {
+  noticeId: string;
+  organisation: string;
+  snapshotId: string;
+  notifiedAt: string;
+}
+
+/** What a snapshot shows of one notified address: its Exchange status key, or null when covered but not Exchange. */
+export interface SeenState {
+  snapshotId: string;
+  ip: string;
+  /** "CVE-A=vulnerable;CVE-B=patched", or null: scanned or recorded but no Exchange server there. */
+  statusKey: string | null;
+}
+
+export interface RemediationFacts {
+  /** Every snapshot, oldest first. */
+  snapshots: Snapshot[];
+  items: NotifiedItem[];
+  /** For the notified addresses only: what each snapshot recorded there. */
+  seen: SeenState[];
+}
+
+/** Notices and what became of them (src/notify uses it; a dashboard page can too). */
+export interface NoticeStore {
+  /** Record a notice with its items and its recipients (all pending), in one transaction, before it is sent. */
+  add(notice: NewNotice): Promise<void>;
+  /** "ip|cve" of the items already in notices of this kind, snapshot and organisation. */
+  noticedItems(kind: NoticeKind, snapshotId: string, organisation: string): Promise<Set<string>>;
+  /** Notices with a recipient pending, sending (interrupted run) or deferred, oldest first, with their message. */
+  undelivered(): Promise<Array<NoticeRecord & { raw: string }>>;
+  /** Mark recipients as handed to the relay (attempts + 1) just before the message goes. */
+  markSending(noticeId: string, addresses: readonly string[], at: string): Promise<void>;
+  recordDelivery(noticeId: string, outcomes: readonly DeliveryOutcome[], at: string): Promise<void>;
+  /** Notices, oldest first (optionally of one snapshot or kind), without their message bytes. */
+  list(filter?: { snapshotId?: string; kind?: NoticeKind }): Promise<NoticeRecord[]>;
+  /** The message of one notice as sent (RFC 5322), for reading it again. */
+  raw(noticeId: string): Promise<string | undefined>;
+  /** Notified items and what every snapshot shows at their addresses, for remediation tracking. */
+  remediationFacts(): Promise<RemediationFacts>;
+}
+
 export interface Store {
   /** Where the data is, for people: the SQLite file, or the PostgreSQL URL without its password. */
   readonly label: string;
@@ -249,6 +352,7 @@ export interface Store {
   readonly hostList: HostListStore;
   readonly accounts: AccountStore;
   readonly triageReports: TriageReportStore;
+  readonly notices: NoticeStore;
   /** Changes whenever the data may have changed (cached answers keyed by it). Cheap. */
   changeMark(): Promise<string>;
   /** Tune this connection for a bulk load (an import): optional. */

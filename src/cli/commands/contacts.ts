@@ -6,7 +6,6 @@ import { existsSync } from "node:fs";
 import type { Command } from "commander";
 import { CONTACTS_HEADER, loadContacts, type ContactBook } from "../../notify/contacts.js";
 import { importAbuseContacts } from "../../notify/rpsl.js";
-import { ownerRows } from "../../store/census.js";
 import { writeFileAtomic } from "../../util/atomicWrite.js";
 import { csvRow } from "../../util/csv.js";
 import { UsageError } from "../errors.js";
@@ -85,12 +84,12 @@ export function registerContacts(program: Command): void {
     .option("--json", 'one JSON object {"snapshot","servers","owned","unowned":[{"ip","port","hostname","asn","country","vulnerable"}]}');
   addDbOption(check).action(async (file: string, o: { snapshot?: string; json?: boolean; db?: string }) => {
     const book = await openContacts(file, "contacts check");
-    const store = openStore(o.db);
+    const store = await openStore(o.db);
     try {
       const snapshot = await resolveSnapshot(store, o.snapshot);
       let servers = 0;
       const unowned: Array<{ ip: string; port: number; hostname: string | null; asn: number | null; country: string | null; vulnerable: string[] }> = [];
-      for (const r of ownerRows(store, snapshot, "ip")) {
+      for await (const r of store.census.owners(snapshot, "ip")) {
         servers++;
         if (book.ownerOf(r.ip, r.asn)) continue;
         const cves = JSON.parse(r.cves) as Array<{ id: string; status: string }>;

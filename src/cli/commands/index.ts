@@ -6,6 +6,8 @@ import { registerContacts } from "./contacts.js";
 import { registerGeo } from "./geo.js";
 import { registerImport } from "./import.js";
 import { registerKb } from "./kb.js";
+import { registerNotify } from "./notify.js";
+import { registerRemediation } from "./remediation.js";
 import { registerReport } from "./report.js";
 import { registerScan } from "./scan.js";
 import { registerServe } from "./serve.js";
@@ -29,4 +31,6 @@ export function registerCommands(program: Command): void {
   registerUser(program);
   registerToken(program);
   registerContacts(program);
+  registerNotify(program);
+  registerRemediation(program);
 }
