@@ -37,8 +37,11 @@ export interface BadRow {
 
 export type Scope = { kind: "prefix"; prefix: Prefix } | { kind: "asn"; asn: number };
 
-/** A deliberately plain address check: local@domain, no spaces, quotes, angle brackets or control characters. */
-const EMAIL = /^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]{1,64}@[A-Za-z0-9](?:[A-Za-z0-9-]{0,62}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,62}[A-Za-z0-9])?)+$/;
+/**
+ * A deliberately plain address check: local@domain, no spaces, quotes, angle brackets or control characters,
+ * and a local part that starts with a letter, digit or underscore (so no cell of a CSV starts like a formula).
+ */
+const EMAIL = /^[A-Za-z0-9_][A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]{0,63}@[A-Za-z0-9](?:[A-Za-z0-9-]{0,62}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,62}[A-Za-z0-9])?)+$/;
 const ORG_NAME_MAX = 200;
 // eslint-disable-next-line no-control-regex
 const CONTROL = /[\u0000-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/;
