@@ -14,6 +14,9 @@ export interface TargetSpec {
   first?: bigint;
   last?: bigint;
   hostname?: string;
+  /** A single address or hostname given with its port (`192.0.2.1:8443`, `[2001:db8::1]:443`, `mail.example.org:443`,
+   * as discovery tools report open ports): probed on that port only, not on the scan's `--ports`. */
+  port?: number;
 }
 
 export interface Target {
@@ -84,6 +87,14 @@ const HOSTNAME = /^(?=.{1,253}$)(?!-)[a-z0-9-]{1,63}(?<!-)(?:\.(?!-)[a-z0-9-]{1,
 /** Parse one target line (no comments, trimmed). Throws TargetError naming the problem. */
 export function parseTarget(text: string): TargetSpec {
   const s = text.trim();
+  const withPort = /^\[([0-9a-fA-F:.]+)\]:(\d{1,5})$/.exec(s) ?? /^([^:[\]\s]+):(\d{1,5})$/.exec(s);
+  if (withPort) {
+    const port = Number(withPort[2]);
+    if (port < 1 || port > 65535) throw new TargetError(`"${s}": port ${port} is not from 1 to 65535`);
+    const base = parseTarget(withPort[1]!);
+    if (base.kind === "range" && base.first !== base.last) throw new TargetError(`"${s}": a port goes with one address or hostname, not a range`);
+    return { ...base, text: s, port };
+  }
   const ip = ipToBigInt(s);
   if (ip) return { text: s, kind: "range", family: ip.family, first: ip.value, last: ip.value };
   const slash = s.indexOf("/");

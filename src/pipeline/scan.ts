@@ -43,6 +43,8 @@ export interface ScanCallbacks {
   /** Called with each batch of stored hosts (responding host:port only), in the order they were stored. */
   onHosts?: (hosts: readonly HostRecord[]) => void;
   onProgress?: (p: ScanProgress) => void;
+  /** Called after each saved batch: how many targets it finished, and its stored hosts. */
+  onSaved?: (finished: number, hosts: readonly HostRecord[]) => void;
   /** Aborting stops scheduling new targets; in-flight ones finish and are stored. */
   signal?: AbortSignal;
 }
@@ -99,47 +101,106 @@ export async function resumeScan(store: Store, explainer: BuildExplainer, id: st
 
 async function runScan(store: Store, explainer: BuildExplainer, id: string, settings: ScanSettings, callbacks: ScanCallbacks): Promise<ScanProgress> {
   const specs = parseTargetLines(await store.scanInputs(id), "target");
-  const exclusions = new Exclusions();
-  for (const s of parseTargetLines(settings.exclude, "exclusion")) exclusions.add(s);
   const finished = await store.finishedTargets(id);
-  const ctx: ProbeContext = {
-    ...DEFAULT_PROBE_CONTEXT,
-    limits: settings.limits,
-    activeChecks: settings.activeChecks,
-    throttle: rateLimiter(settings.rate),
-    candidates: (prefix) => [...(explainer.kb.byPrefix.get(threePartPrefix(prefix)) ?? [])].reverse().map((b) => b.build),
-  };
   const progress: ScanProgress = {
     done: finished.size,
-    total: Number(countTargets(specs)) * settings.ports.length,
+    total: countHostPorts(specs, settings.ports),
     responded: 0,
     exchange: 0,
     startedAt: Date.now(),
   };
+  const progressTimer = setInterval(() => callbacks.onProgress?.(progress), 200);
+  try {
+    await scanSpecs(store, explainer, id, specs, settings, {
+      finished,
+      throttle: rateLimiter(settings.rate),
+      concurrency: settings.concurrency,
+      progress,
+      callbacks,
+    });
+  } finally {
+    clearInterval(progressTimer);
+    callbacks.onProgress?.(progress);
+    await store.setSnapshotStatus(id, callbacks.signal?.aborted ? "interrupted" : "done");
+  }
+  return progress;
+}
+
+/** Host:ports the specs expand to: a line with its own port (`192.0.2.1:8443`) counts once, others once per port. */
+export function countHostPorts(specs: readonly TargetSpec[], ports: readonly number[]): number {
+  let n = 0;
+  for (const s of specs) n += Number(countTargets([s])) * (s.port !== undefined ? 1 : ports.length);
+  return n;
+}
+
+export interface ScanRun {
+  /** "ip|port" keys already stored: skipped (counted in progress.done by the caller). */
+  finished: ReadonlySet<string>;
+  /** Awaited before every request: the scan's request rate (in-process, or shared by all workers in Redis). */
+  throttle: () => Promise<void>;
+  /** Host:ports probed at once. */
+  concurrency: number;
+  progress: ScanProgress;
+  callbacks: ScanCallbacks;
+}
+
+/**
+ * Probe, judge and store the targets of some specs: the core shared by the one-process scan and the queue
+ * workers (one shard at a time). Exclusions come from the settings. Results are saved in batches of up to 500
+ * together with the targets they finish; the last batch is saved before it returns, also when aborted.
+ */
+export async function scanSpecs(
+  store: Store,
+  explainer: BuildExplainer,
+  id: string,
+  specs: readonly TargetSpec[],
+  settings: ScanSettings,
+  run: ScanRun,
+): Promise<{ complete: boolean }> {
+  const { finished, progress, callbacks } = run;
+  const exclusions = new Exclusions();
+  for (const s of parseTargetLines(settings.exclude, "exclusion")) exclusions.add(s);
+  const ctx: ProbeContext = {
+    ...DEFAULT_PROBE_CONTEXT,
+    limits: settings.limits,
+    activeChecks: settings.activeChecks,
+    throttle: run.throttle,
+    candidates: (prefix) => [...(explainer.kb.byPrefix.get(threePartPrefix(prefix)) ?? [])].reverse().map((b) => b.build),
+  };
   let pendingHosts: HostRecord[] = [];
   let pendingDone: TargetKey[] = [];
-  const flush = async (): Promise<void> => {
-    if (pendingDone.length === 0) return;
-    const hosts = pendingHosts;
-    const done = pendingDone;
-    pendingHosts = [];
-    pendingDone = [];
-    await store.saveBatch(id, hosts, done);
-    if (hosts.length > 0) callbacks.onHosts?.(hosts);
+  let saving: Promise<void> = Promise.resolve();
+  const flush = (): Promise<void> => {
+    // Batches are saved one after the other, in order.
+    saving = saving.then(async () => {
+      if (pendingDone.length === 0) return;
+      const hosts = pendingHosts;
+      const done = pendingDone;
+      pendingHosts = [];
+      pendingDone = [];
+      await store.saveBatch(id, hosts, done);
+      if (hosts.length > 0) callbacks.onHosts?.(hosts);
+      callbacks.onSaved?.(done.length, hosts);
+    });
+    return saving;
   };
-  const flushTimer = setInterval(() => void flush(), 250);
-  const progressTimer = setInterval(() => callbacks.onProgress?.(progress), 200);
+  const flushTimer = setInterval(() => void flush().catch(() => undefined), 250);
 
   const iterator = expandTargets(specs, exclusions);
   const seen = new Set<string>();
-  const next = (): { ip?: string; hostname?: string } | undefined => {
-    if (callbacks.signal?.aborted) return undefined;
+  let cut = false;
+  const next = (): { ip?: string; hostname?: string; spec: TargetSpec } | undefined => {
     const r = iterator.next();
-    return r.done ? undefined : r.value;
+    if (r.done) return undefined;
+    if (callbacks.signal?.aborted) {
+      cut = true;
+      return undefined;
+    }
+    return r.value;
   };
 
-  const scanOne = async (ip: string, hostname: string | null): Promise<void> => {
-    for (const port of settings.ports) {
+  const scanOne = async (ip: string, hostname: string | null, ports: readonly number[]): Promise<void> => {
+    for (const port of ports) {
       const key = targetKey(ip, port);
       if (finished.has(key) || seen.has(key)) continue;
       seen.add(key);
@@ -158,31 +219,29 @@ async function runScan(store: Store, explainer: BuildExplainer, id: string, sett
 
   const worker = async (): Promise<void> => {
     for (let t = next(); t !== undefined; t = next()) {
+      const ports = t.spec.port !== undefined ? [t.spec.port] : settings.ports;
       if (t.ip !== undefined) {
-        await scanOne(t.ip, null);
+        await scanOne(t.ip, null, ports);
         continue;
       }
       let addresses: string[] = [];
       try {
         addresses = (await lookup(t.hostname!, { all: true })).map((a) => a.address);
       } catch {
-        progress.done += settings.ports.length;
+        progress.done += ports.length;
         continue;
       }
-      for (const ip of [...new Set(addresses)]) if (!exclusions.hasIp(ip)) await scanOne(ip, t.hostname!);
+      for (const ip of [...new Set(addresses)]) if (!exclusions.hasIp(ip)) await scanOne(ip, t.hostname!, ports);
     }
   };
 
   try {
-    await Promise.all(Array.from({ length: Math.max(1, settings.concurrency) }, () => worker()));
+    await Promise.all(Array.from({ length: Math.max(1, run.concurrency) }, () => worker()));
   } finally {
     clearInterval(flushTimer);
-    clearInterval(progressTimer);
     await flush();
-    callbacks.onProgress?.(progress);
-    await store.setSnapshotStatus(id, callbacks.signal?.aborted ? "interrupted" : "done");
   }
-  return progress;
+  return { complete: !cut };
 }
 
 /** A host:port that takes longer than the deadline is recorded with what is known, and the scan moves on. */

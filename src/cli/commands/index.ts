@@ -15,6 +15,7 @@ import { registerToken } from "./token.js";
 import { registerTimeline } from "./timeline.js";
 import { registerTriage } from "./triage.js";
 import { registerUser } from "./user.js";
+import { registerWorker } from "./queue.js";
 
 export function registerCommands(program: Command): void {
   // command groups are registered below
@@ -33,4 +34,5 @@ export function registerCommands(program: Command): void {
   registerContacts(program);
   registerNotify(program);
   registerRemediation(program);
+  registerWorker(program);
 }

@@ -19,6 +19,7 @@ import { compareHosts, HOST_CSV_HEADER, hostCsv, hostJsonLine, hostTable, type H
 import { progressLine } from "../format/progress.js";
 import { addDbOption, openStore, resolveSnapshot } from "../storeOption.js";
 import { openKnowledgeBase } from "./kb.js";
+import { addQueueOptions, queuedScanCommand, type QueueScanOptions } from "./queue.js";
 
 function intOption(name: string, min: number, max: number): (v: string) => number {
   return (v) => {
@@ -50,12 +51,12 @@ async function readStdin(): Promise<string> {
   return Buffer.concat(chunks).toString("utf8");
 }
 
-function formatOf(opts: { json?: boolean; csv?: boolean }): HostFormat {
+export function formatOf(opts: { json?: boolean; csv?: boolean }): HostFormat {
   if (opts.json && opts.csv) throw new UsageError("choose one of --json and --csv");
   return opts.json ? "json" : opts.csv ? "csv" : "table";
 }
 
-interface ScanOptions {
+export interface ScanOptions {
   targetsFile?: string;
   exclude?: string;
   excludeFile?: string;
@@ -75,6 +76,42 @@ interface ScanOptions {
   progress?: boolean;
   db?: string;
   kbDir?: string;
+}
+
+/** The target lines of a new scan: arguments, stdin (-) and --targets-file. */
+export async function scanTargetLines(targets: readonly string[], opts: Pick<ScanOptions, "targetsFile">): Promise<string[]> {
+  const lines: string[] = [];
+  for (const t of targets) {
+    if (t === "-") lines.push(...targetLines(await readStdin()));
+    else lines.push(t.trim());
+  }
+  if (opts.targetsFile) lines.push(...readLinesFile(opts.targetsFile, "--targets-file"));
+  if (lines.length === 0) throw new UsageError("no targets: give addresses, ranges or hostnames, --targets-file <file>, or - for stdin");
+  return lines;
+}
+
+/** The settings of a new scan from its options (stored with the snapshot: a resume or a worker uses the same). */
+export function scanSettings(opts: ScanOptions): ScanSettings {
+  const exclude = [
+    ...(opts.exclude ?? "").split(",").map((s) => s.trim()).filter(Boolean),
+    ...(opts.excludeFile ? readLinesFile(opts.excludeFile, "--exclude-file") : []),
+  ];
+  const ports = opts.smtp ? [...new Set([...opts.ports, 25, 587])] : opts.ports;
+  return {
+    ports,
+    concurrency: opts.concurrency,
+    rate: opts.rate,
+    activeChecks: opts.activeChecks ?? false,
+    exclude,
+    hostTimeoutMs: opts.hostTimeout,
+    limits: {
+      connectTimeoutMs: opts.connectTimeout,
+      readTimeoutMs: opts.readTimeout,
+      requestTimeoutMs: opts.requestTimeout,
+      maxHeaderBytes: DEFAULT_LIMITS.maxHeaderBytes,
+      maxBodyBytes: opts.maxBody,
+    },
+  };
 }
 
 export function registerScan(program: Command): void {
@@ -101,8 +138,14 @@ export function registerScan(program: Command): void {
     .addOption(new Option("--no-progress", "no progress bar (it is shown only on a terminal anyway)"))
     .option("--kb-dir <dir>", "folder of imported knowledge-base updates");
   addDbOption(scan);
-  scan.action(async (targets: string[], opts: ScanOptions) => {
+  addQueueOptions(scan);
+  scan.action(async (targets: string[], opts: ScanOptions & QueueScanOptions) => {
     const format = formatOf(opts);
+    if (opts.status !== undefined || opts.queue !== undefined) {
+      await queuedScanCommand(targets, opts, format);
+      return;
+    }
+    if (opts.detach) throw new UsageError("--detach needs --queue: only a queued scan runs without this process");
     const explainer = new BuildExplainer(openKnowledgeBase(opts));
     const store = await openStore(opts.db);
     const controller = new AbortController();
@@ -134,34 +177,7 @@ export function registerScan(program: Command): void {
         id = opts.resume;
         progress = await resumeScan(store, explainer, id, callbacks);
       } else {
-        const lines: string[] = [];
-        for (const t of targets) {
-          if (t === "-") lines.push(...targetLines(await readStdin()));
-          else lines.push(t.trim());
-        }
-        if (opts.targetsFile) lines.push(...readLinesFile(opts.targetsFile, "--targets-file"));
-        if (lines.length === 0) throw new UsageError("no targets: give addresses, ranges or hostnames, --targets-file <file>, or - for stdin");
-        const exclude = [
-          ...(opts.exclude ?? "").split(",").map((s) => s.trim()).filter(Boolean),
-          ...(opts.excludeFile ? readLinesFile(opts.excludeFile, "--exclude-file") : []),
-        ];
-        const ports = opts.smtp ? [...new Set([...opts.ports, 25, 587])] : opts.ports;
-        const settings: ScanSettings = {
-          ports,
-          concurrency: opts.concurrency,
-          rate: opts.rate,
-          activeChecks: opts.activeChecks ?? false,
-          exclude,
-          hostTimeoutMs: opts.hostTimeout,
-          limits: {
-            connectTimeoutMs: opts.connectTimeout,
-            readTimeoutMs: opts.readTimeout,
-            requestTimeoutMs: opts.requestTimeout,
-            maxHeaderBytes: DEFAULT_LIMITS.maxHeaderBytes,
-            maxBodyBytes: opts.maxBody,
-          },
-        };
-        const started = await startScan(store, explainer, lines, settings, callbacks);
+        const started = await startScan(store, explainer, await scanTargetLines(targets, opts), scanSettings(opts), callbacks);
         id = started.id;
         progress = started.progress;
       }
