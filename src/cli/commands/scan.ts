@@ -8,6 +8,7 @@ import { BuildExplainer } from "../../assess/explainBuild.js";
 import type { CveStatus } from "../../pipeline/vocabulary.js";
 import { CVE_STATUSES } from "../../pipeline/vocabulary.js";
 import { DEFAULT_LIMITS } from "../../observe/http/hostClient.js";
+import { readTargetFile, type TargetFileFormat } from "../../import/discovery.js";
 import { targetLines } from "../../observe/targets.js";
 import { openGeo } from "../../enrich/load.js";
 import { lazyPublicGeo } from "../../enrich/publicAddress.js";
@@ -43,6 +44,32 @@ function readLinesFile(file: string, what: string): string[] {
   } catch (err) {
     throw new UsageError(`${what} ${file}: cannot read (${(err as NodeJS.ErrnoException).code ?? String(err)})`);
   }
+}
+
+const FORMAT_NAMES: Record<TargetFileFormat, string> = {
+  targets: "target list",
+  "masscan-list": "masscan list",
+  "masscan-json": "masscan JSON",
+  "masscan-grepable": "masscan grepable",
+  "zmap-csv": "zmap CSV",
+};
+
+/** -f: a plain target list, or masscan/zmap output (recognised from the file) whose open ports become targets. */
+function readTargetsFile(file: string): string[] {
+  let text: string;
+  try {
+    text = readFileSync(file, "utf8");
+  } catch (err) {
+    throw new UsageError(`--targets-file ${file}: cannot read (${(err as NodeJS.ErrnoException).code ?? String(err)})`);
+  }
+  const read = readTargetFile(text, targetLines);
+  if (read.format === "targets") return read.lines;
+  const name = FORMAT_NAMES[read.format];
+  for (const s of read.skipped.slice(0, 10)) process.stderr.write(`vigie: ${file}:${s.no}: ${s.error} (record skipped)\n`);
+  if (read.skipped.length > 10) process.stderr.write(`vigie: ${file}: ${read.skipped.length - 10} more records skipped\n`);
+  if (read.lines.length === 0) throw new UsageError(`${file}: ${name} output with no open TCP port${read.skipped.length > 0 ? ` (${read.skipped.length} records unreadable)` : ""}`);
+  process.stderr.write(`vigie: ${file}: ${name}: ${read.lines.length} open ports to fingerprint\n`);
+  return read.lines;
 }
 
 async function readStdin(): Promise<string> {
@@ -85,7 +112,7 @@ export async function scanTargetLines(targets: readonly string[], opts: Pick<Sca
     if (t === "-") lines.push(...targetLines(await readStdin()));
     else lines.push(t.trim());
   }
-  if (opts.targetsFile) lines.push(...readLinesFile(opts.targetsFile, "--targets-file"));
+  if (opts.targetsFile) lines.push(...readTargetsFile(opts.targetsFile));
   if (lines.length === 0) throw new UsageError("no targets: give addresses, ranges or hostnames, --targets-file <file>, or - for stdin");
   return lines;
 }
@@ -118,8 +145,8 @@ export function registerScan(program: Command): void {
   const scan = program
     .command("scan")
     .description("fingerprint Exchange servers over the network and judge each per CVE (results stream into the store)")
-    .argument("[targets...]", "addresses, CIDR ranges, a-b ranges, hostnames; - reads targets from stdin")
-    .option("-f, --targets-file <file>", "file of targets, one per line (# comments)")
+    .argument("[targets...]", "addresses, CIDR ranges, a-b ranges, hostnames, address:port; - reads targets from stdin")
+    .option("-f, --targets-file <file>", "file of targets, one per line (# comments), or masscan (-oL, -oJ, -oG) / zmap CSV output: its open ports")
     .option("--exclude <list>", "comma-separated addresses/ranges/hostnames never to contact")
     .option("--exclude-file <file>", "file of exclusions, one per line")
     .option("-p, --ports <list>", "ports to probe", parsePorts, [443, 80])
