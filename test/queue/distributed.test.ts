@@ -1,6 +1,8 @@
 // Issue 12 item 2, done-when: `vigie scan --queue` with two workers, one killed with -9 half-way and a replacement
 // started, stores every target exactly once and gives the verdicts of a single-process scan of the same fleet.
-// Real processes, real Redis (VIGIE_TEST_REDIS), a real store file shared by the workers, a real SIGKILL.
+// Real processes, real Redis (VIGIE_TEST_REDIS), a real PostgreSQL database shared by the workers (VIGIE_TEST_PG;
+// a database of the test's own, dropped afterwards), a real SIGKILL. The single-process reference scan goes to a
+// SQLite file. (test/queue/shared-limits.test.ts runs its workers on one SQLite file.)
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
@@ -8,6 +10,7 @@ import { afterAll, beforeAll, expect, it } from "vitest";
 import { startFleet, type Fleet } from "../../emulator/fleet.js";
 import { openStore } from "../../src/cli/storeOption.js";
 import { jsonLines, runCli } from "../helpers/cli.js";
+import { createTestDatabase, type TestDatabase } from "../helpers/pg.js";
 import { dropPrefix, inFlight, REDIS_URL, startCli, testPrefix, waitFor, type Proc } from "./helpers.js";
 
 const BASE = "127.61.0.1";
@@ -18,15 +21,18 @@ const TIMEOUTS = ["--connect-timeout", "10000", "--read-timeout", "10000", "--re
 const prefix = testPrefix("dist");
 const dir = mkdtempSync(path.join(tmpdir(), "vigie-queue-"));
 let fleet: Fleet;
+let pgdb: TestDatabase;
 const procs: Proc[] = [];
 
 beforeAll(async () => {
   fleet = await startFleet({ hosts: HOSTS, seed: 12, baseAddress: BASE, mix: { hostile: 0 } });
+  pgdb = await createTestDatabase("queue");
 });
 afterAll(async () => {
   for (const p of procs) if (p.child.exitCode === null && p.child.signalCode === null) p.child.kill("SIGKILL");
   await fleet?.close();
   await dropPrefix(prefix);
+  await pgdb?.drop();
 });
 
 type HostLine = { ip: string; port: number; product: string | null; build: string | null; precision: string; cves: Array<{ id: string; status: string }> };
@@ -40,7 +46,7 @@ it("two workers, one killed with -9 half-way and replaced: every target stored o
   const expected = verdicts(jsonLines<HostLine>(r.stdout));
   expect(expected.size).toBe(HOSTS * 2);
 
-  const db = path.join(dir, "queued.db");
+  const db = pgdb.url;
   const queue = ["--queue", REDIS_URL, "--queue-prefix", prefix];
   const worker = (): Proc => {
     const p = startCli(["worker", "--db", db, ...queue, "--concurrency", "4", "--lock-ms", "2000"]);
@@ -55,7 +61,7 @@ it("two workers, one killed with -9 half-way and replaced: every target stored o
   const w1 = worker();
   const w2 = worker();
 
-  const store = openStore(db);
+  const store = await openStore(db);
   const stored = async (): Promise<number> => (await store.finishedTargets(id)).size;
   const deadline = Date.now() + 120_000;
   // Half-way, with a shard in the victim's hands.

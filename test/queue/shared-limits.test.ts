@@ -56,7 +56,7 @@ it("two workers share one request rate and the exclusions; SIGTERM hands the sha
     return p;
   };
   const expected = Array.from({ length: HOSTS }, (_, i) => ip(i + 1)).filter((a) => !EXCLUDED.has(a));
-  const store = openStore(db);
+  const store = await openStore(db);
   const finishedAll = async (id: string, port: number): Promise<void> => {
     expect((await store.getSnapshot(id))?.status).toBe("done");
     expect([...(await store.finishedTargets(id))].sort()).toEqual(expected.map((a) => `${a}|${port}`).sort());

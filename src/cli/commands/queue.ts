@@ -86,7 +86,7 @@ export async function queuedScanCommand(targets: string[], opts: ScanOptions & Q
     return;
   }
   const url = opts.queue!;
-  const store = openStore(opts.db);
+  const store = await openStore(opts.db);
   try {
     await withQueue(url, opts.queuePrefix, async (queue) => {
       let id: string;
@@ -106,7 +106,7 @@ export async function queuedScanCommand(targets: string[], opts: ScanOptions & Q
         if (err instanceof ScanSetupError) throw new UsageError(err.message);
         throw err;
       }
-      const again = `--db ${store.file} --queue ${safeQueueUrl(url)}${opts.queuePrefix !== DEFAULT_QUEUE_PREFIX ? ` --queue-prefix ${opts.queuePrefix}` : ""}`;
+      const again = `--db ${store.label} --queue ${safeQueueUrl(url)}${opts.queuePrefix !== DEFAULT_QUEUE_PREFIX ? ` --queue-prefix ${opts.queuePrefix}` : ""}`;
       if (opts.detach) {
         process.stdout.write(`${id}\n`);
         process.stderr.write(`vigie: workers scan it (vigie worker ${again}); follow it with: vigie scan --status ${id} ${again}\n`);
@@ -145,7 +145,7 @@ export async function queuedScanCommand(targets: string[], opts: ScanOptions & Q
       const seconds = (Date.now() - startedAt) / 1000;
       process.stderr.write(
         `vigie: scan ${id}: ${state.done}/${state.total} host:ports in ${seconds.toFixed(1)} s over the queue, ${rows.length} answered, ` +
-          `${rows.filter((h) => h.isExchange).length} Exchange; stored in ${store.file}\n`,
+          `${rows.filter((h) => h.isExchange).length} Exchange; stored in ${store.label}\n`,
       );
     });
   } finally {
@@ -154,10 +154,10 @@ export async function queuedScanCommand(targets: string[], opts: ScanOptions & Q
 }
 
 async function scanStatus(id: string, opts: ScanOptions & QueueScanOptions): Promise<void> {
-  const store = openStore(opts.db);
+  const store = await openStore(opts.db);
   try {
     const snapshot = await store.getSnapshot(id);
-    if (!snapshot || snapshot.kind !== "scan") throw new UsageError(`--status: no scan "${id}" in ${store.file}`);
+    if (!snapshot || snapshot.kind !== "scan") throw new UsageError(`--status: no scan "${id}" in ${store.label}`);
     const settings = snapshot.spec.settings as ScanSettings;
     const total = countHostPorts(parseTargetLines(await store.scanInputs(id), "target"), settings.ports);
     const done = (await store.finishedTargets(id)).size;
@@ -210,7 +210,7 @@ export function registerWorker(program: Command): void {
   cmd.action(async (opts: { queue: string; queuePrefix: string; concurrency: number; lockMs: number; kbDir?: string; db?: string }) => {
     if (opts.lockMs < 1000) throw new UsageError("--lock-ms: at least 1000");
     const explainer = new BuildExplainer(openKnowledgeBase(opts));
-    const store = openStore(opts.db);
+    const store = await openStore(opts.db);
     let redis;
     try {
       redis = await connectRedis(opts.queue);
@@ -227,7 +227,7 @@ export function registerWorker(program: Command): void {
       log,
     });
     await worker.ready;
-    log(`ready on ${safeQueueUrl(opts.queue)} (prefix ${opts.queuePrefix}), ${opts.concurrency} host:ports at once, store ${store.file}`);
+    log(`ready on ${safeQueueUrl(opts.queue)} (prefix ${opts.queuePrefix}), ${opts.concurrency} host:ports at once, store ${store.label}`);
     await new Promise<void>((resolve) => {
       let stopping = false;
       const onSignal = (): void => {
