@@ -44,10 +44,6 @@ if (!(await accounts.getUser("bench-de"))) await accounts.addUser({ name: "bench
 const token = (await accounts.createToken("bench")).token;
 const limitedToken = (await accounts.createToken("bench-de")).token;
 const hosts = await store.countHosts({ snapshotId: "bench" });
-// Cursor pages start at ids spread over the snapshot: the first page's first id and the last page's.
-const first = await store.hostList.page({ snapshot: "bench", sort: "id", order: "asc", limit: 1, offset: 0 });
-const lastPage = await store.hostList.page({ snapshot: "bench", sort: "id", order: "desc", limit: 1, offset: 0 });
-const ids = { lo: first[0]?.id ?? 0, hi: lastPage[0]?.id ?? 0 };
 await store.close();
 
 const server = spawn(process.execPath, [cliJs, "serve", "--port", "0", "--db", db], { env, stdio: ["ignore", "pipe", "inherit"] });
@@ -69,7 +65,14 @@ interface Case {
   paths?: string[];
 }
 const pages = Array.from({ length: 200 }, (_, i) => `/api/hosts?limit=50&offset=${Math.floor((i * 7919) % Math.max(1, hosts - 50))}`);
-const cursors = Array.from({ length: 200 }, (_, i) => `/api/hosts?limit=50&after=${ids.lo + Math.floor(((i * 7919) % 200) * ((ids.hi - ids.lo) / 200))}`);
+// Cursors are opaque (sealed by the server): one per spot, taken from a one-host page at that offset.
+const cursors: string[] = [];
+for (let i = 0; i < 200; i++) {
+  const at = Math.floor(((i * 7919) % 200) * (Math.max(1, hosts - 50) / 200));
+  const r = await fetch(`${url}/api/hosts?limit=1&offset=${at}`, { headers: { Authorization: `Bearer ${token}` } });
+  const next = ((await r.json()) as { next: string | null }).next;
+  if (next) cursors.push(`/api/hosts?limit=50&after=${next}`);
+}
 const cases: Case[] = [
   { name: "census by country", path: "/api/census?by=country" },
   { name: "census by asn", path: "/api/census?by=asn" },

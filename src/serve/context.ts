@@ -4,6 +4,9 @@ import type { BuildExplainer } from "../assess/explainBuild.js";
 import type { Role, User } from "../store/auth.js";
 import type { Store } from "../store/store.js";
 import type { Scope } from "./auth/constituency.js";
+import type { LoginGuard } from "./auth/login.js";
+import type { CursorSealer } from "./cursor.js";
+import type { FairShare } from "./fairShare.js";
 import type { AnswerCache } from "./query.js";
 
 export interface ServeOptions {
@@ -11,6 +14,8 @@ export interface ServeOptions {
   maxUploadBytes: number;
   /** Set the Secure flag on cookies (served over TLS, or behind a TLS proxy). */
   secureCookies: boolean;
+  /** Send Strict-Transport-Security (served over TLS). */
+  hsts: boolean;
 }
 
 export interface AppContext {
@@ -18,6 +23,11 @@ export interface AppContext {
   explainer: BuildExplainer;
   cache: AnswerCache;
   options: ServeOptions;
+  login: LoginGuard;
+  fair: FairShare;
+  cursors: CursorSealer;
+  /** One line per malformed request or server error (stderr by default). */
+  log: (line: string) => void;
 }
 
 export interface Principal {

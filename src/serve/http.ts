@@ -3,10 +3,18 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import { gzipSync } from "node:zlib";
 import type { z } from "zod";
 
+export interface HttpErrorOptions {
+  /** Seconds, sent as Retry-After (429, 503). */
+  retryAfter?: number;
+  /** Write one line to the log (a malformed request worth knowing about; never a stack trace). */
+  log?: boolean;
+}
+
 export class HttpError extends Error {
   constructor(
     readonly status: number,
     message: string,
+    readonly options: HttpErrorOptions = {},
   ) {
     super(message);
   }
@@ -64,18 +72,51 @@ export function sendBytes(res: ServerResponse, type: string, body: Buffer | stri
   res.end(body);
 }
 
-/** Read a request body, refusing (413) more than `limit` bytes. */
-export async function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
+export interface BodyRate {
+  /** Bytes a second the body must keep arriving at, measured over every `windowMs` (408 and close otherwise). */
+  minBytesPerSecond: number;
+  windowMs: number;
+}
+
+/**
+ * Read a request body, refusing (413) more than `limit` bytes, and (408) a body that trickles in too slowly.
+ * On refusal the request stops being read; the error answer closes the connection.
+ */
+export function readBody(req: IncomingMessage, limit: number, rate?: BodyRate): Promise<Buffer> {
   const declared = Number(req.headers["content-length"] ?? NaN);
-  if (Number.isFinite(declared) && declared > limit) throw new HttpError(413, `body larger than ${limit} bytes`);
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req as AsyncIterable<Buffer>) {
-    size += chunk.length;
-    if (size > limit) throw new HttpError(413, `body larger than ${limit} bytes`);
-    chunks.push(chunk);
-  }
-  return Buffer.concat(chunks);
+  if (Number.isFinite(declared) && declared > limit) return Promise.reject(new HttpError(413, `body larger than ${limit} bytes`));
+  return new Promise<Buffer>((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    let mark = 0;
+    let settled = false;
+    const finish = (err?: Error): void => {
+      if (settled) return;
+      settled = true;
+      if (timer) clearInterval(timer);
+      req.off("data", onData).off("end", onEnd).off("error", onError).off("close", onClose);
+      if (err) {
+        req.pause();
+        reject(err);
+      } else resolve(Buffer.concat(chunks));
+    };
+    const onData = (chunk: Buffer): void => {
+      size += chunk.length;
+      if (size > limit) finish(new HttpError(413, `body larger than ${limit} bytes`));
+      else chunks.push(chunk);
+    };
+    const onEnd = (): void => finish();
+    const onError = (err: Error): void => finish(err);
+    const onClose = (): void => finish(new Error("the client closed the connection before the body ended"));
+    const timer = rate
+      ? setInterval(() => {
+          if (size - mark < (rate.minBytesPerSecond * rate.windowMs) / 1000) finish(new HttpError(408, `the body arrived slower than ${rate.minBytesPerSecond} bytes/s`));
+          mark = size;
+        }, rate.windowMs)
+      : undefined;
+    timer?.unref();
+    req.on("data", onData).on("end", onEnd).on("error", onError).on("close", onClose);
+  });
 }
 
 export async function readJson<S extends z.ZodTypeAny>(req: IncomingMessage, schema: S, limit = 64 * 1024): Promise<z.output<S>> {

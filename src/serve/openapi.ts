@@ -8,6 +8,7 @@ const errors = {
   "400": json("bad parameter", { $ref: "#/components/schemas/Error" }),
   "401": json("no valid token or session", { $ref: "#/components/schemas/Error" }),
   "403": json("role not allowed, or outside the caller's constituency", { $ref: "#/components/schemas/Error" }),
+  "429": json("the caller's budget for this is spent (log-ins, exports, uncached queries, uploads): see Retry-After", { $ref: "#/components/schemas/Error" }),
 };
 const countGroups = { type: "object", additionalProperties: { type: "object", properties: { vulnerable: { type: "integer" }, patched: { type: "integer" }, unknown: { type: "integer" } } } };
 
@@ -42,7 +43,17 @@ export const OPENAPI = {
   paths: {
     "/api/health": { get: { summary: "liveness (no login)", security: [], responses: { "200": json("ok") } } },
     "/api/session": {
-      post: { summary: "log in (dashboard): sets an HttpOnly SameSite=Strict cookie, returns the CSRF token", security: [], requestBody: { content: { "application/json": { schema: { type: "object", properties: { user: { type: "string" }, password: { type: "string" } } } } } }, responses: { "200": json("logged in"), "401": json("wrong user or password") } },
+      post: {
+        summary: "log in (dashboard): sets an HttpOnly SameSite=Strict cookie, returns the CSRF token",
+        security: [],
+        requestBody: { content: { "application/json": { schema: { type: "object", properties: { user: { type: "string" }, password: { type: "string" } } } } } },
+        responses: {
+          "200": json("logged in"),
+          "401": json("wrong user or password"),
+          "429": json("too many failed log-ins from this address, for this name, or on the server: see Retry-After"),
+          "503": json("too many log-ins being checked at once: retry after Retry-After"),
+        },
+      },
       get: { summary: "who am I", responses: { "200": json("user, role, constituency, csrf"), ...errors } },
       delete: { summary: "log out", responses: { "200": json("logged out"), ...errors } },
     },
@@ -73,7 +84,7 @@ export const OPENAPI = {
           q("order", "asc|desc"),
           q("limit", "1-500 (default 50)", { type: "integer" }),
           q("offset", "default 0 (deep offsets cost: prefer after)", { type: "integer" }),
-          q("after", "keyset paging with sort=id: the `next` of the previous page", { type: "integer" }),
+          q("after", "keyset paging (any sort, no offset): the opaque `next` of the previous page, valid for the same user, filters and order until the server restarts", { type: "string" }),
         ],
         responses: { "200": json("{snapshot,total,offset,limit,next,hosts:[…]}; next is null on the last page"), ...errors },
       },
@@ -98,7 +109,14 @@ export const OPENAPI = {
         summary: "upload a bundle (.zip or .tar.gz, bounded in size; analyst/admin) -> verdict and findings",
         parameters: [q("name", "label for the report")],
         requestBody: { content: { "application/octet-stream": { schema: { type: "string", format: "binary" } } } },
-        responses: { "201": json("report"), "413": json("too large"), "415": json("not a zip or tar.gz"), ...errors },
+        responses: {
+          "201": json("report"),
+          "408": json("the body arrived too slowly (a minimum transfer rate applies)"),
+          "413": json("too large"),
+          "415": json("not a zip or tar.gz"),
+          "503": json("the server's upload slots are taken: retry after Retry-After"),
+          ...errors,
+        },
       },
       get: { summary: "triage reports (constituency-limited users: their own)", responses: { "200": json("reports"), ...errors } },
     },

@@ -8,6 +8,7 @@ import { buildCensus, totalOf, type CensusBy } from "../census/census.js";
 import { buildDiff, type CensusDiff } from "../census/diff.js";
 import { trendPoint, type Trend } from "../census/trend.js";
 import type { CensusFilter, GroupColumn, HostListQuery, HostSummaryRow, Store } from "../store/store.js";
+import { StaleCursorError } from "../store/hostList.js";
 import type { Scope } from "./auth/constituency.js";
 import { HttpError } from "./http.js";
 
@@ -81,11 +82,34 @@ export type HostSummary = Omit<HostSummaryRow, "id">;
 
 const summary = ({ id: _id, ...rest }: HostSummaryRow): HostSummary => rest;
 
-export async function listHosts(store: Store, scope: Scope | undefined, q: HostListQuery, cache: AnswerCache): Promise<{ total: number; next: number | null; hosts: HostSummary[] }> {
+/**
+ * One page of hosts. `onCompute` runs before an uncached count is computed (a budget may refuse it by throwing).
+ * `next` is the last host's key when the page is full: the route seals it into an opaque cursor.
+ */
+export async function listHosts(
+  store: Store,
+  scope: Scope | undefined,
+  q: HostListQuery,
+  cache: AnswerCache,
+  onCompute: () => void = () => undefined,
+): Promise<{ total: number; next: { ip: string; port: number } | null; hosts: HostSummary[] }> {
   // The total ignores the cursor: it counts the whole filtered list.
   const countKey = `count|${scope?.id ?? "*"}|${JSON.stringify({ ...q, sort: 0, order: 0, limit: 0, offset: 0, after: 0 })}`;
-  const total = Number((await cache.get(countKey, async () => String(await store.hostList.count(q, scope)))).toString());
-  const rows = await store.hostList.page(q, scope);
+  const total = Number(
+    (
+      await cache.get(countKey, async () => {
+        onCompute();
+        return String(await store.hostList.count({ ...q, after: undefined }, scope));
+      })
+    ).toString(),
+  );
+  let rows: HostSummaryRow[];
+  try {
+    rows = await store.hostList.page(q, scope);
+  } catch (err) {
+    if (err instanceof StaleCursorError) throw new HttpError(400, `after: ${err.message}`);
+    throw err;
+  }
   const last = rows[rows.length - 1];
-  return { total, next: q.sort === "id" && rows.length === q.limit && last ? last.id : null, hosts: rows.map(summary) };
+  return { total, next: rows.length === q.limit && last ? { ip: last.ip, port: last.port } : null, hosts: rows.map(summary) };
 }

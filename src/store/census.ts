@@ -44,6 +44,13 @@ export class SqlCensus implements CensusStore {
     return { sql, params };
   }
 
+  /** The scope condition alone, for the other side of a diff. */
+  private scopeSql(f: CensusFilter, t: string): { sql: string; params: SqlValue[] } {
+    if (!f.scope) return { sql: "", params: [] };
+    const x = scopeCondition(this.engine, f.scope, t);
+    return { sql: ` AND (${x.sql})`, params: [...x.params] };
+  }
+
   async refresh(snapshotId: string): Promise<boolean> {
     if (await this.engine.get("SELECT 1 AS x FROM census_fresh WHERE snapshot_id = ?", [snapshotId])) return false;
     await this.engine.transaction(async (tx) => {
@@ -93,12 +100,16 @@ export class SqlCensus implements CensusStore {
     await this.refresh(to);
     const fb = this.filterSql(filter, "b");
     const fa = this.filterSql(filter, "a");
+    // A constituency holds on each side by that snapshot's own row: an address inside only in `to` counts as
+    // appeared (its state in `from` is not used), inside only in `from` as disappeared.
+    const xa = this.scopeSql(filter, "a");
+    const xo = this.scopeSql(filter, "o");
     const both = await this.engine.all<DiffCountRows["both"][number]>(
       `SELECT ${groupExpr(by, "b")} AS "group", ka.key AS before, kb.key AS after, COUNT(*) AS n
-       FROM census_hosts b JOIN census_hosts a ON a.snapshot_id = ? AND a.ip = b.ip
+       FROM census_hosts b JOIN census_hosts a ON a.snapshot_id = ? AND a.ip = b.ip${xa.sql}
        JOIN census_keys ka ON ka.id = a.key_id JOIN census_keys kb ON kb.id = b.key_id
        WHERE b.snapshot_id = ?${fb.sql} GROUP BY 1, ka.key, kb.key`,
-      [from, to, ...fb.params],
+      [from, ...xa.params, to, ...fb.params],
     );
     const only = async (keep: string, other: string, f: { sql: string; params: SqlValue[] }, t: "a" | "b") =>
       (
@@ -106,9 +117,9 @@ export class SqlCensus implements CensusStore {
           `SELECT ${groupExpr(by, t)} AS "group", k.key AS key, COUNT(*) AS n
            FROM census_hosts ${t} JOIN census_keys k ON k.id = ${t}.key_id
            WHERE ${t}.snapshot_id = ?${f.sql}
-             AND NOT EXISTS (SELECT 1 FROM census_hosts o WHERE o.snapshot_id = ? AND o.ip = ${t}.ip)
+             AND NOT EXISTS (SELECT 1 FROM census_hosts o WHERE o.snapshot_id = ? AND o.ip = ${t}.ip${xo.sql})
            GROUP BY 1, k.key`,
-          [keep, ...f.params, other],
+          [keep, ...f.params, other, ...xo.params],
         )
       ).map((r) => ({ group: r.group, key: r.key, n: Number(r.n) }));
     return {

@@ -1,6 +1,6 @@
 /**
  * The dashboard's host lists in SQL: one snapshot's hosts filtered (the same filter as `vigie hosts`), sorted
- * on indexed columns, in pages (offset, or keyset on id), and only the columns a list shows: the title read
+ * on indexed columns, in pages (offset, or keyset after a host of the snapshot, for every sort), and only the columns a list shows: the title read
  * from the stored observation and the vulnerable CVEs from host_cves.
  */
 import type { HostHistoryRow, HostListQuery, HostListStore, HostSort, HostSummaryRow, StoreScope } from "./store.js";
@@ -92,10 +92,34 @@ const toSummary = (r: SummaryRow): HostSummaryRow => ({
   vulnerable: r.vulnerable ? r.vulnerable.split(" ").sort() : [],
 });
 
+/** Where a keyset page starts: the anchor host's row id and sort value (resolved in SQL, never sent out). */
+interface Anchor {
+  id: number;
+  value: SqlValue;
+}
+
+/** A keyset position that no longer matches a host. */
+export class StaleCursorError extends Error {}
+
+/**
+ * Rows after the anchor in the order `<column> <dir>, h.id <dir>`, NULLs first ascending and last descending
+ * (SQLite's order; PostgreSQL's ORDER BY says so explicitly).
+ */
+function keysetSql(sort: HostSort, order: "asc" | "desc", a: Anchor): { sql: string; params: SqlValue[] } {
+  const cmp = order === "desc" ? "<" : ">";
+  if (sort === "id") return { sql: `h.id ${cmp} ?`, params: [a.id] };
+  const col = SORT_COLUMN[sort];
+  if (a.value === null) {
+    return order === "desc" ? { sql: `(${col} IS NULL AND h.id < ?)`, params: [a.id] } : { sql: `((${col} IS NULL AND h.id > ?) OR ${col} IS NOT NULL)`, params: [a.id] };
+  }
+  const tail = order === "desc" ? ` OR ${col} IS NULL` : "";
+  return { sql: `(${col} ${cmp} ? OR (${col} = ? AND h.id ${cmp} ?)${tail})`, params: [a.value, a.value, a.id] };
+}
+
 export class SqlHostList implements HostListStore {
   constructor(private readonly engine: SqlEngine) {}
 
-  private where(q: Omit<HostListQuery, "limit" | "offset">, scope: StoreScope | undefined): { sql: string; params: SqlValue[] } {
+  private where(q: Omit<HostListQuery, "limit" | "offset" | "after">, scope: StoreScope | undefined, anchor?: Anchor): { sql: string; params: SqlValue[] } {
     const { clauses, params } = hostFilterSql({
       snapshotId: q.snapshot,
       ...(q.exchange !== undefined ? { exchange: q.exchange } : {}),
@@ -109,9 +133,10 @@ export class SqlHostList implements HostListStore {
       clauses.push("h.ip >= ? AND h.ip < ?");
       params.push(q.ip, q.ip + "\uffff");
     }
-    if (q.after !== undefined) {
-      clauses.push(q.order === "desc" ? "h.id < ?" : "h.id > ?");
-      params.push(q.after);
+    if (anchor) {
+      const k = keysetSql(q.sort, q.order, anchor);
+      clauses.push(k.sql);
+      params.push(...k.params);
     }
     if (scope) {
       const x = scopeCondition(this.engine, scope, "h");
@@ -134,13 +159,27 @@ export class SqlHostList implements HostListStore {
        FROM hosts h WHERE ${whereSql} ORDER BY ${order}`;
   }
 
+  /** The row and sort value of the host a keyset page starts after (undefined: no longer in the snapshot). */
+  private async anchor(q: HostListQuery): Promise<Anchor | undefined> {
+    if (!q.after) return undefined;
+    const col = q.sort === "id" ? "NULL" : SORT_COLUMN[q.sort];
+    const r = await this.engine.get<{ id: number; value: SqlValue }>(`SELECT h.id AS id, ${col} AS value FROM hosts h WHERE h.snapshot_id = ? AND h.ip = ? AND h.port = ?`, [
+      q.snapshot,
+      q.after.ip,
+      q.after.port,
+    ]);
+    return r ? { id: Number(r.id), value: r.value } : undefined;
+  }
+
   async count(q: HostListQuery, scope?: StoreScope): Promise<number> {
-    const c = this.where({ ...q, after: undefined }, scope);
+    const c = this.where(q, scope);
     return Number((await this.engine.get<{ n: number }>(`SELECT COUNT(*) AS n FROM hosts h WHERE ${c.sql}`, c.params))!.n);
   }
 
   async page(q: HostListQuery, scope?: StoreScope): Promise<HostSummaryRow[]> {
-    const w = this.where(q, scope);
+    const anchor = await this.anchor(q);
+    if (q.after && !anchor) throw new StaleCursorError("the host a page was to start after is no longer in this snapshot; start again from the first page");
+    const w = this.where(q, scope, anchor);
     return (await this.engine.all<SummaryRow>(`${this.select(w.sql, q)} LIMIT ? OFFSET ?`, [...w.params, q.limit, q.offset])).map(toSummary);
   }
 
@@ -149,14 +188,15 @@ export class SqlHostList implements HostListStore {
     for await (const r of this.engine.iterate<SummaryRow>(this.select(w.sql, q), w.params)) yield toSummary(r);
   }
 
-  async history(ip: string, port: number): Promise<HostHistoryRow[]> {
+  async history(ip: string, port: number, scope?: StoreScope): Promise<HostHistoryRow[]> {
     const agg = this.engine.dialect === "postgres" ? "string_agg(c.cve, ' ')" : "group_concat(c.cve, ' ')";
+    const x = scope ? scopeCondition(this.engine, scope, "h") : { sql: "1 = 1", params: [] };
     const rows = await this.engine.all<{ snapshot: string; date: string; build: string | null; product: string | null; vulnerable: string | null }>(
       `SELECT h.snapshot_id AS snapshot, s.date AS date, h.build AS build, h.product AS product,
               (SELECT ${agg} FROM host_cves c WHERE c.host_id = h.id AND c.status = 'vulnerable') AS vulnerable
        FROM hosts h JOIN snapshots s ON s.id = h.snapshot_id
-       WHERE h.snapshot_id IN (SELECT id FROM snapshots) AND h.ip = ? AND h.port = ? ORDER BY s.date DESC, s.created_at DESC LIMIT 100`,
-      [ip, port],
+       WHERE h.snapshot_id IN (SELECT id FROM snapshots) AND h.ip = ? AND h.port = ? AND ${x.sql} ORDER BY s.date DESC, s.created_at DESC LIMIT 100`,
+      [ip, port, ...x.params],
     );
     return rows.map((r) => ({ snapshot: r.snapshot, date: r.date, build: r.build, product: r.product, vulnerable: r.vulnerable ? r.vulnerable.split(" ").sort() : [] }));
   }

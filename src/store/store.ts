@@ -145,8 +145,11 @@ export interface HostListQuery {
   order: "asc" | "desc";
   limit: number;
   offset: number;
-  /** Keyset paging (sort id only): hosts after this cursor (the `next` of the previous page). */
-  after?: number;
+  /**
+   * Keyset paging, any sort: hosts after this one in the list's order (the last host of the previous page, by
+   * its key in the snapshot; `vigie serve` hands it out sealed in an opaque cursor).
+   */
+  after?: { ip: string; port: number };
 }
 
 /** One host of the list: only what a list shows. */
@@ -182,8 +185,11 @@ export interface HostListStore {
   page(q: HostListQuery, scope?: StoreScope): Promise<HostSummaryRow[]>;
   /** Every host matching (no paging), in the list's order. */
   all(q: Omit<HostListQuery, "limit" | "offset" | "after">, scope?: StoreScope): AsyncIterable<HostSummaryRow>;
-  /** Every record of one ip:port across snapshots, newest first (at most 100). */
-  history(ip: string, port: number): Promise<HostHistoryRow[]>;
+  /**
+   * Every record of one ip:port across snapshots, newest first (at most 100); with a scope, only the snapshots
+   * in which the address was inside it by that snapshot's own row (its ASN then).
+   */
+  history(ip: string, port: number, scope?: StoreScope): Promise<HostHistoryRow[]>;
 }
 
 export const ROLES = ["admin", "analyst", "viewer"] as const;

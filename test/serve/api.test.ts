@@ -152,16 +152,17 @@ describe("hosts", () => {
 
   it("pages with a keyset cursor (after=next) through every host once", async () => {
     const seen: string[] = [];
-    let after: number | null | undefined;
+    let after: string | null | undefined;
     for (let i = 0; i < 10 && after !== null; i++) {
-      const page = await json<{ next: number | null; total: number; hosts: Array<{ ip: string }> }>(`/api/hosts?snapshot=b&limit=3${after !== undefined ? `&after=${after}` : ""}`, fx.tokens.viewer);
+      const page = await json<{ next: string | null; total: number; hosts: Array<{ ip: string }> }>(`/api/hosts?snapshot=b&limit=3${after !== undefined ? `&after=${after}` : ""}`, fx.tokens.viewer);
       expect(page.total).toBe(8);
       seen.push(...page.hosts.map((h) => h.ip));
       after = page.next;
     }
     expect(seen.length).toBe(8);
     expect(new Set(seen).size).toBe(8);
-    expect((await api("/api/hosts?after=1&sort=ip", fx.tokens.viewer)).status).toBe(400);
+    expect((await api("/api/hosts?after=1&sort=ip", fx.tokens.viewer)).status).toBe(400); // not a cursor
+    expect((await api(`/api/hosts?snapshot=b&limit=3&offset=3&after=${"A".repeat(40)}`, fx.tokens.viewer)).status).toBe(400); // not with offset
   });
 
   it("gives one host with evidence, verdicts, what to install, its build explained and its history", async () => {

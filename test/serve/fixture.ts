@@ -21,7 +21,7 @@ export const HOSTILE_TITLE = '<script>window.__vigiePwned = 1</script><img src=x
 
 export const FR_RANGE = "193.51.224.0/24";
 
-function obs(ip: string, build: string | null, extra: Partial<Observation> = {}): Observation {
+export function obs(ip: string, build: string | null, extra: Partial<Observation> = {}): Observation {
   const evidence: Observation["evidence"] = [{ probe: "owa", kind: "exchange-header", field: "GET /owa/ -> header X-FEServer", value: "EXCH01" }];
   if (build) evidence.push({ probe: "owa", kind: "owa-version-header", field: "GET /owa/ -> header X-OWA-Version", value: build, build });
   return { ip, port: 443, hostname: `mail.${ip.replace(/\./g, "-")}.test`, source: "scan", observedAt: "2021-03-09T10:00:00.000Z", responded: true, tls: true, title: "Outlook", evidence, errors: [], ...extra };

@@ -1,4 +1,4 @@
-// vigie serve over TLS (--tls-cert/--tls-key): the session cookie is Secure with the __Host- prefix.
+// vigie serve over TLS (--tls-cert/--tls-key): the session cookie is Secure with the __Host- prefix; HSTS is sent.
 import { execFileSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { request } from "node:https";
@@ -37,10 +37,11 @@ function call(p: string, method: string, headers: Record<string, string>, body?:
 }
 
 describe("vigie serve over TLS", () => {
-  it("sets a Secure __Host- session cookie and accepts it back", async () => {
+  it("sets a Secure __Host- session cookie and accepts it back, with HSTS", async () => {
     expect(srv.url).toMatch(/^https:\/\/127\.0\.0\.1:\d+$/);
     const login = await call("/api/session", "POST", { "Content-Type": "application/json" }, JSON.stringify({ user: "viewer", password: "viewer-password" }));
     expect(login.status).toBe(200);
+    expect(login.headers["strict-transport-security"]).toBe("max-age=31536000");
     const setCookie = String(login.headers["set-cookie"] ?? "");
     expect(setCookie).toMatch(/^__Host-vigie_session=/);
     expect(setCookie).toMatch(/; Secure/);

@@ -1,7 +1,8 @@
 /**
  * Census, diff, trend (the JSON of `vigie census --json`, `census diff --json`, `census trend --json`) and the
  * same pictures as `vigie census map` / `trend --chart`, as SVG. A limited user's answers cover only hosts in
- * their constituency. Answers are cached until the store changes.
+ * their constituency. Answers are cached until the store changes; computing one that is not cached is charged to
+ * the caller's budget (src/serve/fairShare.ts).
  */
 import { z } from "zod";
 import { CENSUS_BY, headlineCve, type Census } from "../../census/census.js";
@@ -22,6 +23,9 @@ const mapQuery = z.object({ snapshot: snapshotParam.optional(), cve: cveParam.op
 
 const scopeKey = (a: RouteArgs): string => principal(a).scope?.id ?? "*";
 
+/** An answer not in the cache costs the caller one unit of their computation budget (429 when spent). */
+const charge = (a: RouteArgs): void => a.ctx.fair.charge("computation", principal(a).user.name);
+
 /** The charting libraries weigh ~100 MB: loaded on the first picture only. */
 const pictures = async () => ({ ...(await import("../../report/charts.js")), ...(await import("../../report/render.js")) });
 
@@ -34,7 +38,13 @@ export const censusRoutes: Route[] = [
       const q = parseQuery(a.url, censusQuery);
       const snapshot = await resolveSnapshot(a.ctx, q.snapshot);
       const key = `census|${scopeKey(a)}|${snapshot}|${q.by}|${q.country ?? ""}|${q.cve ?? ""}`;
-      sendJsonText(a.res, await a.ctx.cache.get(key, async () => JSON.stringify(await censusJson(a.ctx.store, principal(a).scope, snapshot, q.by, q.country, q.cve))));
+      sendJsonText(
+        a.res,
+        await a.ctx.cache.get(key, async () => {
+          charge(a);
+          return JSON.stringify(await censusJson(a.ctx.store, principal(a).scope, snapshot, q.by, q.country, q.cve));
+        }),
+      );
     },
   },
   {
@@ -46,7 +56,13 @@ export const censusRoutes: Route[] = [
       await resolveSnapshot(a.ctx, q.from);
       await resolveSnapshot(a.ctx, q.to);
       const key = `diff|${scopeKey(a)}|${q.from}|${q.to}|${q.by}|${q.country ?? ""}|${q.cve ?? ""}`;
-      sendJsonText(a.res, await a.ctx.cache.get(key, async () => JSON.stringify(await diffJson(a.ctx.store, principal(a).scope, q.from, q.to, q.by, q.country, q.cve))));
+      sendJsonText(
+        a.res,
+        await a.ctx.cache.get(key, async () => {
+          charge(a);
+          return JSON.stringify(await diffJson(a.ctx.store, principal(a).scope, q.from, q.to, q.by, q.country, q.cve));
+        }),
+      );
     },
   },
   {
@@ -57,7 +73,13 @@ export const censusRoutes: Route[] = [
       const q = parseQuery(a.url, trendQuery);
       const snapshots = await a.ctx.store.listSnapshots();
       const key = `trend|${scopeKey(a)}|${q.country ?? ""}|${q.cve ?? ""}`;
-      sendJsonText(a.res, await a.ctx.cache.get(key, async () => JSON.stringify(await trendJson(a.ctx.store, principal(a).scope, snapshots, q.country, q.cve))));
+      sendJsonText(
+        a.res,
+        await a.ctx.cache.get(key, async () => {
+          charge(a);
+          return JSON.stringify(await trendJson(a.ctx.store, principal(a).scope, snapshots, q.country, q.cve));
+        }),
+      );
     },
   },
   {
@@ -68,6 +90,7 @@ export const censusRoutes: Route[] = [
       const q = parseQuery(a.url, mapQuery);
       const snapshot = await resolveSnapshot(a.ctx, q.snapshot);
       const svg = await a.ctx.cache.get(`map|${scopeKey(a)}|${snapshot}|${q.cve ?? ""}`, async () => {
+        charge(a);
         const all = (await censusJson(a.ctx.store, principal(a).scope, snapshot, "country")) as Census;
         const cve = q.cve ?? headlineCve(all) ?? "none";
         const per = all.groups.map((g) => ({ country: g.key, vulnerable: g.cves[cve]?.vulnerable ?? 0 }));
@@ -89,6 +112,7 @@ export const censusRoutes: Route[] = [
       const q = parseQuery(a.url, trendQuery);
       const snapshots = await a.ctx.store.listSnapshots();
       const svg = await a.ctx.cache.get(`trendsvg|${scopeKey(a)}|${q.country ?? ""}|${q.cve ?? ""}`, async () => {
+        charge(a);
         const t = await trendJson(a.ctx.store, principal(a).scope, snapshots, q.country, q.cve);
         const last = t.points[t.points.length - 1];
         const cves = q.cve !== undefined ? [q.cve] : Object.entries(last?.cves ?? {}).sort((x, y) => y[1].vulnerable - x[1].vulnerable).slice(0, 4).map(([id]) => id);

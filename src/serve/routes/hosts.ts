@@ -7,6 +7,7 @@
 import { z } from "zod";
 import { CVE_STATUSES } from "../../pipeline/vocabulary.js";
 import { ANY_ROLE, principal, type Route } from "../context.js";
+import { CursorSealer } from "../cursor.js";
 import { HttpError, parseQuery, sendJson } from "../http.js";
 import { csvRow } from "../../util/csv.js";
 import { HOST_SORTS, listHosts } from "../query.js";
@@ -34,10 +35,10 @@ const listQuery = z
     ...filterShape,
     limit: z.coerce.number().int().min(1).max(500).default(50),
     offset: z.coerce.number().int().min(0).max(10_000_000).default(0),
-    after: z.coerce.number().int().min(0).optional(),
+    after: z.string().regex(/^[A-Za-z0-9_-]{20,1400}$/, "the opaque `next` of the previous page").optional(),
   })
   .strict()
-  .refine((q) => q.after === undefined || (q.sort === "id" && q.offset === 0), { message: "after (keyset paging) goes with sort=id and no offset" });
+  .refine((q) => q.after === undefined || q.offset === 0, { message: "after (keyset paging) goes without offset" });
 
 const exportQuery = z.object(filterShape).strict();
 
@@ -51,9 +52,16 @@ export const hostRoutes: Route[] = [
     handler: async (a) => {
       const q = parseQuery(a.url, listQuery);
       const snapshot = await resolveSnapshot(a.ctx, q.snapshot);
-      const { snapshot: _s, ...rest } = q;
-      const r = await listHosts(a.ctx.store, principal(a).scope, { ...rest, snapshot }, a.ctx.cache);
-      sendJson(a.res, 200, { snapshot, total: r.total, offset: q.offset, limit: q.limit, next: r.next, hosts: r.hosts });
+      const { snapshot: _s, after, limit: _l, offset: _o, ...filters } = q;
+      const who = principal(a);
+      // The cursor is bound to the caller, their constituency, the snapshot, the filters and the order.
+      const binding = CursorSealer.binding([who.user.name, who.scope?.id ?? "*", snapshot, filters]);
+      const position = after !== undefined ? a.ctx.cursors.open(binding, after) : undefined;
+      const r = await listHosts(a.ctx.store, who.scope, { ...filters, snapshot, limit: q.limit, offset: q.offset, ...(position ? { after: position } : {}) }, a.ctx.cache, () =>
+        a.ctx.fair.charge("computation", who.user.name),
+      );
+      const next = r.next ? a.ctx.cursors.seal(binding, { snapshot, ...r.next }) : null;
+      sendJson(a.res, 200, { snapshot, total: r.total, offset: q.offset, limit: q.limit, next, hosts: r.hosts });
     },
   },
   {
@@ -63,6 +71,7 @@ export const hostRoutes: Route[] = [
     handler: async (a) => {
       const q = parseQuery(a.url, exportQuery);
       const snapshot = await resolveSnapshot(a.ctx, q.snapshot);
+      a.ctx.fair.charge("export", principal(a).user.name);
       const { snapshot: _s, ...rest } = q;
       a.res.statusCode = 200;
       a.res.setHeader("Content-Type", "text/csv; charset=utf-8");
@@ -91,7 +100,7 @@ export const hostRoutes: Route[] = [
     access: ANY_ROLE,
     handler: async (a) => {
       const q = parseQuery(a.url, oneQuery);
-      const ip = decodeURIComponent(a.params[0]!);
+      const ip = a.params[0]!;
       const port = Number(a.params[1]);
       if (!/^[0-9a-fA-F:.]{1,45}$/.test(ip) || port > 65535) throw new HttpError(400, "expected /api/hosts/{ip}/{port}");
       const snapshot = await resolveSnapshot(a.ctx, q.snapshot);
@@ -121,7 +130,7 @@ export const hostRoutes: Route[] = [
           identification: h.identification,
         },
         explanation,
-        history: await a.ctx.store.hostList.history(h.ip, h.port),
+        history: await a.ctx.store.hostList.history(h.ip, h.port, scope),
       });
     },
   },

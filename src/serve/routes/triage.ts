@@ -16,12 +16,9 @@ import { ANY_ROLE, principal, type Route, type RouteArgs } from "../context.js";
 import { HttpError, readBody, sendJson, sendJsonText } from "../http.js";
 
 const NAME = /^[A-Za-z0-9._ -]{1,100}$/;
-/** Uploads are held in memory while read: at most this many at once (others get 503). */
-const MAX_CONCURRENT_UPLOADS = 2;
-let uploading = 0;
-
 async function checkUpload(a: RouteArgs, user: string): Promise<void> {
-  const body = await readBody(a.req, a.ctx.options.maxUploadBytes);
+  const fair = a.ctx.fair.policy;
+  const body = await readBody(a.req, a.ctx.options.maxUploadBytes, { minBytesPerSecond: fair.minUploadBytesPerSecond, windowMs: fair.uploadWindowMs });
   const ext = body[0] === 0x50 && body[1] === 0x4b ? ".zip" : body[0] === 0x1f && body[1] === 0x8b ? ".tar.gz" : undefined;
   if (!ext) throw new HttpError(415, "expected a .zip or .tar.gz bundle");
   const given = a.url.searchParams.get("name") ?? "";
@@ -51,12 +48,12 @@ export const triageRoutes: Route[] = [
     access: ["admin", "analyst"],
     handler: async (a) => {
       const who = principal(a);
-      if (uploading >= MAX_CONCURRENT_UPLOADS) throw new HttpError(503, "other bundles are being checked; try again in a moment");
-      uploading++;
+      // Uploads are held in memory while read: a few slots on the server, fewer per user (src/serve/fairShare.ts).
+      const release = a.ctx.fair.uploadSlot(who.user.name);
       try {
         await checkUpload(a, who.user.name);
       } finally {
-        uploading--;
+        release();
       }
     },
   },
