@@ -118,7 +118,6 @@ function readMasscan(text: string, format: TargetFileFormat): Pick<TargetFile, "
     const line = raw.trim();
     // Not open ports: banner records (their port has its own "open" record) and closed ports (--show closed).
     if (format === "masscan-list" && /^(banner|closed)\s/.test(line)) return;
-    if (format === "masscan-grepable" && (/\tPort:\s/.test(raw) || /\/closed\//.test(line))) return;
     for (const r of parser.line(raw, i + 1)) {
       if ("error" in r) skipped.push({ no: r.no, error: r.error });
       else for (const o of r.observations) lines.push(targetOf(o.ip, o.port));

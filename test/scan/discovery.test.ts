@@ -24,7 +24,8 @@ describe("discovery output as targets", () => {
     expect(detectTargetFile("open tcp 443 192.0.2.1 1764755000\n")).toBe("masscan-list"); // no "#masscan" line
   });
 
-  it("masscan -oL, -oJ: open TCP ports only, each once", () => {
+  it("masscan -oL, -oJ, -oG: open TCP ports only, each once", () => {
+    expect(read(fixture("masscan.gnmap"))).toEqual({ format: "masscan-grepable", lines: ["127.62.0.1:443", "127.62.0.1:80", "127.62.0.2:8443"], skipped: [] });
     expect(read(fixture("masscan.lst"))).toEqual({ format: "masscan-list", lines: ["127.62.0.1:443", "127.62.0.1:80", "127.62.0.2:8443"], skipped: [] });
     expect(read(fixture("masscan.json"))).toEqual({ format: "masscan-json", lines: ["127.62.0.1:443", "127.62.0.2:8443"], skipped: [] });
   });
