@@ -4,6 +4,12 @@
  * side. Then Vigie alone on a 4x larger fleet to show peak RSS stays flat.
  *
  *   npm run build && node dist/bench/scan/run.js [--hosts 5000] [--large 20000] [--no-nmap] [--concurrency 500] [--mix hostile=0]
+ *   node dist/bench/scan/run.js --hosts 5000 --large 0 --no-nmap --distributed [--pg URL] [--redis URL]
+ *
+ * --distributed (issue 12): the same fleet with one process + SQLite, one `vigie worker` + PostgreSQL, and two
+ * workers + PostgreSQL (`vigie scan --queue`), side by side; each PostgreSQL run in a database of its own, each
+ * queue under a key prefix of its own, both removed afterwards. Workers are started (and ready) before the timed
+ * `vigie scan --queue`; CPU s adds the scan's and the workers', peak RSS is the largest process.
  *
  * The default fleet has no hostile hosts: nmap's stock scripts read a hostile host's huge body or gzip bomb
  * without bound (seen here: 3.3 GB RSS and 11 CPU minutes on a 500-host fleet with hostile hosts, unfinished).
@@ -12,7 +18,7 @@
  * Traffic goes only to 127.50.0.0/16 (the emulator). nmap is installed from Debian if missing.
  */
 import { execFileSync, spawn, spawnSync } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, openSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { parseArgs } from "node:util";
@@ -26,6 +32,9 @@ const { values } = parseArgs({
     seed: { type: "string", default: "42" },
     /** Emulator host-kind weights, e.g. "hostile=0" (nmap's scripts read hostile bodies unbounded). */
     mix: { type: "string", default: "hostile=0" },
+    distributed: { type: "boolean", default: false },
+    pg: { type: "string", default: process.env.VIGIE_TEST_PG || "postgres://postgres@127.0.0.1:5432/postgres" },
+    redis: { type: "string", default: process.env.VIGIE_TEST_REDIS || "redis://127.0.0.1:6379" },
   },
 });
 const ROOT = path.resolve(path.dirname(new URL(import.meta.url).pathname), "../../..");
@@ -175,7 +184,8 @@ async function runFleet(hosts: number, withNmap: boolean): Promise<Measured[]> {
     const db = path.join(work, `bench-${hosts}.db`);
     const jsonOut = path.join(work, `vigie-${hosts}.jsonl`);
     const v = timed(`node ${CLI} scan ${BASE}-${last} --db ${db} --json --no-progress --concurrency ${values.concurrency} > ${jsonOut}`);
-    out.push({ tool: "vigie scan", hosts, ...v, ...scoreVigie(truth, jsonOut) });
+    out.push({ tool: values.distributed ? "vigie scan, 1 process + SQLite" : "vigie scan", hosts, ...v, ...scoreVigie(truth, jsonOut) });
+    if (values.distributed) out.push(...(await distributedRows(hosts, truth, `${BASE}-${last}`)));
     if (withNmap) {
       const xml = path.join(work, `nmap-${hosts}.xml`);
       const n = timed(`nmap -n -Pn -p 443,80 --script http-headers,http-title,ssl-cert -T4 -iL ${targets} -oX ${xml} > /dev/null`);
@@ -189,6 +199,85 @@ async function runFleet(hosts: number, withNmap: boolean): Promise<Measured[]> {
     await new Promise((r) => setTimeout(r, 1000));
   }
   return out;
+}
+
+/** A CLI process under GNU time, stderr to a file; stop() sends SIGTERM to the node process and returns its figures. */
+function timedBackground(args: string[], name: string): { ready: Promise<void>; stop: () => Promise<{ cpu: number; rssMb: number }> } {
+  const timeFile = path.join(work, `${name}.time`);
+  const logFile = path.join(work, `${name}.log`);
+  const child = spawn("/usr/bin/time", ["-o", timeFile, "-f", "%e %U %S %M", "node", CLI, ...args], { stdio: ["ignore", "ignore", openSync(logFile, "w")] });
+  const exited = new Promise<void>((r) => child.on("exit", () => r()));
+  const ready = (async () => {
+    for (let i = 0; i < 600 && !(existsSync(logFile) && readFileSync(logFile, "utf8").includes("ready on")); i++) await new Promise((r) => setTimeout(r, 100));
+  })();
+  return {
+    ready,
+    stop: async () => {
+      const node = execFileSync("pgrep", ["-P", String(child.pid)]).toString().trim().split("\n")[0]!;
+      process.kill(Number(node), "SIGTERM");
+      await exited;
+      const [, u, sy, m] = readFileSync(timeFile, "utf8").trim().split("\n").at(-1)!.split(/\s+/).map(Number);
+      return { cpu: u! + sy!, rssMb: m! / 1024 };
+    },
+  };
+}
+
+async function withPgDatabase<T>(tag: string, use: (url: string) => Promise<T>): Promise<T> {
+  const { default: pg } = await import("pg");
+  const name = `vigie_bench_${tag}_${process.pid}`;
+  const admin = new pg.Client({ connectionString: values.pg });
+  await admin.connect();
+  await admin.query(`CREATE DATABASE ${name}`);
+  await admin.end();
+  const u = new URL(values.pg);
+  u.pathname = `/${name}`;
+  try {
+    return await use(u.toString());
+  } finally {
+    const c = new pg.Client({ connectionString: values.pg });
+    await c.connect();
+    await c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+    await c.end();
+  }
+}
+
+async function dropRedisPrefix(prefix: string): Promise<void> {
+  const { Redis } = await import("ioredis");
+  const redis = new Redis(values.redis);
+  let cursor = "0";
+  do {
+    const [next, keys] = await redis.scan(cursor, "MATCH", `${prefix}:*`, "COUNT", 1000);
+    cursor = next;
+    if (keys.length > 0) await redis.del(...keys);
+  } while (cursor !== "0");
+  redis.disconnect();
+}
+
+/** One process + SQLite (the row above), then N workers + PostgreSQL over the queue, for N = 1 and 2. */
+async function distributedRows(hosts: number, truth: Truth[], range: string): Promise<Measured[]> {
+  const rows: Measured[] = [];
+  for (const workers of [1, 2]) {
+    const prefix = `vigie-bench-${process.pid}-${workers}`;
+    const row = await withPgDatabase(`w${workers}`, async (db) => {
+      const queue = ["--db", db, "--queue", values.redis, "--queue-prefix", prefix];
+      const procs = Array.from({ length: workers }, (_, i) => timedBackground(["worker", ...queue, "--concurrency", values.concurrency], `worker-${workers}-${i}`));
+      await Promise.all(procs.map((p) => p.ready));
+      const jsonOut = path.join(work, `vigie-queue-${workers}-${hosts}.jsonl`);
+      const v = timed(`node ${CLI} scan ${range} ${queue.join(" ")} --json --no-progress > ${jsonOut}`);
+      const figures = await Promise.all(procs.map((p) => p.stop()));
+      return {
+        tool: `vigie scan --queue, ${workers} worker${workers > 1 ? "s" : ""} + PostgreSQL`,
+        hosts,
+        seconds: v.seconds,
+        cpu: v.cpu + figures.reduce((a, f) => a + f.cpu, 0),
+        rssMb: Math.max(v.rssMb, ...figures.map((f) => f.rssMb)),
+        ...scoreVigie(truth, jsonOut),
+      };
+    });
+    await dropRedisPrefix(prefix);
+    rows.push(row);
+  }
+  return rows;
 }
 
 const hosts = Number(values.hosts);
