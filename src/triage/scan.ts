@@ -22,6 +22,7 @@ import { corroborate, sortTimeline, verdictOf } from "./verdict.js";
 import { ScanPool } from "./pool.js";
 import type { WorkerResult } from "./worker.js";
 import { buildYara, type YaraEngine } from "./yara.js";
+import { isManifestPath, MAX_MANIFEST_BYTES, parseManifest, type TriageServer, withHostOption } from "./server.js";
 
 export interface TriageOptions {
   /** Extra rule files or folders (--rules): .json log/file rules, .yar/.yara YARA rules. */
@@ -41,6 +42,8 @@ export interface TriageOptions {
   workerScript?: URL;
   /** Log files smaller than this stay on the main thread (default 256 KiB: a worker round trip is not worth it). */
   workerMinBytes?: number;
+  /** The server's IP addresses (--host), for bundles whose manifest does not name them; listed first. */
+  hosts?: string[];
 }
 
 const WORKER_MIN_BYTES = 256 * 1024;
@@ -53,6 +56,8 @@ function defaultWorkerScript(): URL | null {
 }
 
 export interface TriageOutput extends TriageResult {
+  /** The server the bundle comes from (collector manifest and/or --host); null when nothing names it. */
+  server: TriageServer | null;
   /** Metadata of every rule that produced a finding. */
   rules: Map<string, RuleMeta>;
 }
@@ -137,6 +142,8 @@ export async function triage(input: string, options: TriageOptions = {}): Promis
   };
   /** The first few entry paths, to name what was looked at when nothing could be examined. */
   const seen: string[] = [];
+  /** The manifest's server once read (false: read, names nobody). */
+  let manifest: TriageServer | false | null = null;
   const findings: Finding[] = [];
   const problems: TriageProblem[] = [];
   const stats = { files: 0, bytes: 0, yaraFiles: 0, listedFiles: 0 };
@@ -166,6 +173,20 @@ export async function triage(input: string, options: TriageOptions = {}): Promis
       async (entry, chunks) => {
         stats.files++;
         if (seen.length < 5) seen.push(entry.path);
+        if (isManifestPath(entry.path) && manifest === null) {
+          // The collector's manifest: who the server is. Read whole (it is small), never matched as evidence.
+          const keep: Buffer[] = [];
+          let n = 0;
+          for await (const c of chunks) {
+            n += c.length;
+            if (n <= MAX_MANIFEST_BYTES + 1) keep.push(c);
+          }
+          stats.bytes += n;
+          const m = parseManifest(Buffer.concat(keep));
+          manifest = m.server ?? false;
+          if (m.problem) problem(entry.path, m.problem);
+          return;
+        }
         const k = classifyEntry(entry.path);
         if (k.kind === "log") {
           const local = entry.local;
@@ -325,7 +346,8 @@ export async function triage(input: string, options: TriageOptions = {}): Promis
       : "no file could be read from the bundle";
     notExamined = `no log the rules can read: ${what}${problems.length ? `; ${problems.length} problem(s), first: ${problems[0]!.file}: ${problems[0]!.message}` : ""}`;
   }
-  return { bundle: input, verdict, findings: judged, coverage: cov, families: fam, problems, setAside, notExamined, stats, rules: usedMeta };
+  const server = withHostOption(manifest || null, options.hosts ?? []);
+  return { bundle: input, server, verdict, findings: judged, coverage: cov, families: fam, problems, setAside, notExamined, stats, rules: usedMeta };
 }
 
 export type { RuleSet };

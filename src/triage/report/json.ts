@@ -24,6 +24,7 @@ function findingJson(f: Finding): object {
 export function toJson(r: TriageOutput): object {
   return {
     verdict: r.verdict,
+    server: r.server,
     ...(r.notExamined ? { notExamined: r.notExamined } : {}),
     findings: r.findings.map(findingJson),
     coverage: r.coverage,

@@ -29,11 +29,21 @@ function familyLine(f: FamilyCoverage): string {
   return `    ${escapeExcerpt(f.family, 60).padEnd(24)} ${span}, ${f.files} file(s)`;
 }
 
+/** Which server: what the collector's manifest (and --host) say, or that nothing names it. */
+function serverLine(r: TriageOutput): string {
+  const s = r.server;
+  if (!s) return "Server: not named (no collector manifest; give --host <address> to attach the report to a host)";
+  const name = [s.hostname, s.fqdn && s.fqdn !== s.hostname ? `(${s.fqdn})` : null].filter(Boolean).join(" ");
+  const addrs = s.addresses.length ? s.addresses.join(", ") : "no IP address";
+  return `Server: ${escapeExcerpt(name || "(no name)", 200)}, ${escapeExcerpt(addrs, 400)}`;
+}
+
 export function renderText(r: TriageOutput): string {
   const out: string[] = [];
   const covered = r.coverage.filter((c) => c.files && c.days !== null);
   const maxDays = covered.length ? Math.max(...covered.map((c) => c.days ?? 0)) : 0;
   out.push(`Bundle: ${escapeExcerpt(r.bundle, 300)}`);
+  out.push(serverLine(r));
   if (r.verdict === "compromised") out.push("Verdict: COMPROMISED — evidence of a successful intrusion. Start incident response.");
   else if (r.verdict === "suspicious") out.push("Verdict: SUSPICIOUS — indicators that need a look; none proves an intrusion on its own.");
   else if (r.verdict === "not-examined")
