@@ -12,10 +12,21 @@ export interface CveCounts {
   unknown: number;
 }
 
+/**
+ * Servers of a group by the verdict of the newest triage report attached to their IP: compromised, suspicious,
+ * clean (no indicators). Servers without a report, or whose report examined nothing, are in none of the three.
+ */
+export interface TriageCounts {
+  compromised: number;
+  suspicious: number;
+  clean: number;
+}
+
 export interface CensusGroup {
   key: string;
   exposed: number;
   cves: Record<string, CveCounts>;
+  triage: TriageCounts;
 }
 
 export interface Census {
@@ -54,6 +65,36 @@ export function groupLabel(by: CensusBy, raw: string | number | null): string {
 }
 
 const zero = (): CveCounts => ({ vulnerable: 0, patched: 0, unknown: 0 });
+const noTriage = (): TriageCounts => ({ compromised: 0, suspicious: 0, clean: 0 });
+
+/** One row of the store's triage GROUP BY: servers of one group whose newest report has this verdict. */
+export interface TriageRow {
+  group: string | number | null;
+  verdict: string;
+  n: number;
+}
+
+/** The triage field of a verdict: "no-indicators" counts as clean; "not-examined" and unknown verdicts count nowhere. */
+function triageField(verdict: string): keyof TriageCounts | null {
+  if (verdict === "compromised" || verdict === "suspicious") return verdict;
+  if (verdict === "no-indicators") return "clean";
+  return null;
+}
+
+/** The census with each group's triage counts (by cve: every group holds the totals, as exposed does). */
+export function withTriage(c: Census, rows: readonly TriageRow[]): Census {
+  const per = new Map<string, TriageCounts>();
+  const total = noTriage();
+  for (const r of rows) {
+    const f = triageField(r.verdict);
+    if (!f) continue;
+    const key = groupLabel(c.by, r.group);
+    const t = per.get(key) ?? per.set(key, noTriage()).get(key)!;
+    t[f] += r.n;
+    total[f] += r.n;
+  }
+  return { ...c, groups: c.groups.map((g) => ({ ...g, triage: c.by === "cve" ? { ...total } : (per.get(g.key) ?? noTriage()) })) };
+}
 
 export function addStatus(c: CveCounts, status: string, n: number): void {
   if (status === "vulnerable" || status === "patched" || status === "unknown") c[status] += n;
@@ -70,7 +111,7 @@ const byExposed = (a: CensusGroup, b: CensusGroup): number => b.exposed - a.expo
 export function buildCensus(snapshot: string, by: CensusBy, rows: readonly CountRow[], onlyCve?: string): Census {
   const cveIds = onlyCve !== undefined ? [onlyCve] : sortedCves(rows);
   if (by === "cve") {
-    const total: CensusGroup = { key: "", exposed: 0, cves: Object.fromEntries(cveIds.map((id) => [id, zero()])) };
+    const total: CensusGroup = { key: "", exposed: 0, cves: Object.fromEntries(cveIds.map((id) => [id, zero()])), triage: noTriage() };
     for (const r of rows) {
       total.exposed += r.n;
       for (const [id, status] of parseStatusKey(r.key)) if (total.cves[id]) addStatus(total.cves[id], status, r.n);
@@ -78,7 +119,7 @@ export function buildCensus(snapshot: string, by: CensusBy, rows: readonly Count
     return {
       snapshot,
       by,
-      groups: cveIds.map((id) => ({ key: id, exposed: total.exposed, cves: { [id]: total.cves[id]! } })),
+      groups: cveIds.map((id) => ({ key: id, exposed: total.exposed, cves: { [id]: total.cves[id]! }, triage: noTriage() })),
     };
   }
   const groups = new Map<string, CensusGroup>();
@@ -86,7 +127,7 @@ export function buildCensus(snapshot: string, by: CensusBy, rows: readonly Count
     const key = groupLabel(by, r.group);
     let g = groups.get(key);
     if (!g) {
-      g = { key, exposed: 0, cves: Object.fromEntries(cveIds.map((id) => [id, zero()])) };
+      g = { key, exposed: 0, cves: Object.fromEntries(cveIds.map((id) => [id, zero()])), triage: noTriage() };
       groups.set(key, g);
     }
     g.exposed += r.n;
@@ -108,11 +149,14 @@ export function totalOf(c: Census): CensusGroup {
   if (c.by === "cve") {
     const cves: Record<string, CveCounts> = {};
     for (const g of c.groups) Object.assign(cves, g.cves);
-    return { key: "total", exposed: c.groups[0]?.exposed ?? 0, cves };
+    return { key: "total", exposed: c.groups[0]?.exposed ?? 0, cves, triage: { ...(c.groups[0]?.triage ?? noTriage()) } };
   }
-  const t: CensusGroup = { key: "total", exposed: 0, cves: {} };
+  const t: CensusGroup = { key: "total", exposed: 0, cves: {}, triage: noTriage() };
   for (const g of c.groups) {
     t.exposed += g.exposed;
+    t.triage.compromised += g.triage.compromised;
+    t.triage.suspicious += g.triage.suspicious;
+    t.triage.clean += g.triage.clean;
     for (const [id, v] of Object.entries(g.cves)) {
       const x = (t.cves[id] ??= zero());
       x.vulnerable += v.vulnerable;

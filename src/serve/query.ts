@@ -4,7 +4,7 @@
  * cache of answers keyed by (what, parameters, scope) that empties whenever the store's data changes (its change
  * mark), e.g. after an import or a scan.
  */
-import { buildCensus, totalOf, type CensusBy } from "../census/census.js";
+import { buildCensus, totalOf, withTriage, type CensusBy } from "../census/census.js";
 import { buildDiff, type CensusDiff } from "../census/diff.js";
 import { trendPoint, type Trend } from "../census/trend.js";
 import type { CensusFilter, GroupColumn, HostListQuery, HostSummaryRow, Store } from "../store/store.js";
@@ -64,7 +64,8 @@ export async function censusJson(store: Store, scope: Scope | undefined, snapsho
   const rows = await store.census.counts(snapshot, column(by), filterOf(scope, country));
   const all = buildCensus(snapshot, by, rows);
   requireCve(Object.keys(totalOf(all).cves), cve);
-  const c = cve !== undefined ? buildCensus(snapshot, by, rows, cve) : all;
+  const triageRows = await store.census.triageCounts(snapshot, column(by), filterOf(scope, country));
+  const c = withTriage(cve !== undefined ? buildCensus(snapshot, by, rows, cve) : all, triageRows);
   return { snapshot: c.snapshot, by: c.by, groups: c.groups };
 }
 

@@ -5,7 +5,7 @@
  * computed in the database. Every write of a snapshot's hosts (through the store) removes the snapshot from
  * `census_fresh`; the next census rebuilds its rows.
  */
-import type { CensusCountRow, CensusFilter, CensusStore, DiffCountRows, GroupColumn, OwnerRow } from "./store.js";
+import type { CensusCountRow, CensusFilter, CensusStore, DiffCountRows, GroupColumn, OwnerRow, TriageCountRow } from "./store.js";
 import type { SqlEngine, SqlValue } from "./sql/engine.js";
 import { scopeCondition } from "./sql/scope.js";
 
@@ -84,6 +84,21 @@ export class SqlCensus implements CensusStore {
       [snapshotId, ...f.params],
     );
     return rows.map((r) => ({ group: r.group, key: r.key, n: Number(r.n) }));
+  }
+
+  async triageCounts(snapshotId: string, by: GroupColumn, filter: CensusFilter = {}): Promise<TriageCountRow[]> {
+    await this.refresh(snapshotId);
+    const f = this.filterSql(filter, "c");
+    // The newest report attached to each address; the census row of a server is matched on its IP.
+    const rows = await this.engine.all<TriageCountRow>(
+      `SELECT ${groupExpr(by, "c")} AS "group", v.verdict AS verdict, COUNT(*) AS n
+       FROM census_hosts c
+       JOIN (SELECT t.ip, r.verdict, ROW_NUMBER() OVER (PARTITION BY t.ip ORDER BY r.created_at DESC, r.id DESC) AS rn
+             FROM triage_report_hosts t JOIN serve_triage_reports r ON r.id = t.report_id) v ON v.ip = c.ip AND v.rn = 1
+       WHERE c.snapshot_id = ?${f.sql} GROUP BY 1, v.verdict`,
+      [snapshotId, ...f.params],
+    );
+    return rows.map((r) => ({ group: r.group, verdict: r.verdict, n: Number(r.n) }));
   }
 
   async asnNames(snapshotId: string): Promise<Map<number, string>> {

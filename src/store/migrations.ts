@@ -217,6 +217,20 @@ CREATE TABLE IF NOT EXISTS notice_recipients (
   PRIMARY KEY (notice_id, address)
 ) {{without_rowid}};`,
   },
+  {
+    version: 8,
+    name: "triage reports name their server and are attached to hosts by IP address",
+    sql: `
+ALTER TABLE serve_triage_reports ADD COLUMN source TEXT NOT NULL DEFAULT 'upload';
+ALTER TABLE serve_triage_reports ADD COLUMN hostname TEXT;
+ALTER TABLE serve_triage_reports ADD COLUMN fqdn TEXT;
+CREATE TABLE IF NOT EXISTS triage_report_hosts (
+  report_id TEXT NOT NULL REFERENCES serve_triage_reports(id) ON DELETE CASCADE,
+  ip {{text}} NOT NULL,
+  PRIMARY KEY (report_id, ip)
+) {{without_rowid}};
+CREATE INDEX IF NOT EXISTS triage_report_hosts_by_ip ON triage_report_hosts (ip);`,
+  },
 ];
 
 export const LATEST_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;

@@ -126,6 +126,8 @@ export interface CensusStore {
   owners(snapshotId: string, orderBy: "asn" | "ip"): AsyncIterable<OwnerRow>;
   /** Rebuild a snapshot's census rows if its hosts changed; true when rebuilt. */
   refresh(snapshotId: string): Promise<boolean>;
+  /** Servers per (group, verdict of the newest triage report attached to their IP), same servers and filters as counts. */
+  triageCounts(snapshotId: string, by: GroupColumn, filter?: CensusFilter): Promise<TriageCountRow[]>;
 }
 
 export const HOST_SORTS = ["id", "ip", "country", "asn", "product", "build", "observed"] as const;
@@ -240,12 +242,44 @@ export interface TriageReportInfo {
   findings: number;
 }
 
-/** Triage reports kept by `vigie serve` (the JSON report as text). */
+/** Where a report came from, and the server it names (collector manifest and/or --host). */
+export interface TriageReportServer {
+  source: "cli" | "upload";
+  hostname: string | null;
+  fqdn: string | null;
+  /** The IP addresses the report is attached to: hosts with these addresses carry its verdict. */
+  addresses: string[];
+}
+
+export type StoredTriageReport = TriageReportInfo & TriageReportServer;
+
+/** A host's triage: the newest report attached to its IP address. */
+export interface HostTriage {
+  reportId: string;
+  verdict: string;
+  createdAt: string;
+  findings: number;
+  name: string;
+  hostname: string | null;
+}
+
+/** Triage reports, from `vigie triage --db` and dashboard uploads (the JSON report as text), attached to hosts by IP. */
 export interface TriageReportStore {
-  add(r: TriageReportInfo & { report: string }): Promise<void>;
+  add(r: TriageReportInfo & { report: string } & Partial<TriageReportServer>): Promise<void>;
   /** Newest first, at most 500; only this user's when given. */
-  list(user?: string): Promise<TriageReportInfo[]>;
-  get(id: string): Promise<(TriageReportInfo & { report: string }) | undefined>;
+  list(user?: string): Promise<StoredTriageReport[]>;
+  get(id: string): Promise<(StoredTriageReport & { report: string }) | undefined>;
+  /** The newest report attached to each of these addresses (all attached addresses when omitted). */
+  latestByIp(ips?: readonly string[]): Promise<Map<string, HostTriage>>;
+  /** Every report attached to one address, newest first (at most 100). */
+  forIp(ip: string): Promise<StoredTriageReport[]>;
+}
+
+/** Servers of a census group per triage verdict (the newest report attached to each server's IP). */
+export interface TriageCountRow {
+  group: string | number | null;
+  verdict: string;
+  n: number;
 }
 
 /** Notices to network owners (issue 11): what was sent to whom about which (server, CVE), and how it went. */

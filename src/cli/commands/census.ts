@@ -3,7 +3,7 @@
  * country, ASN, product, CU or CVE; `diff` between two snapshots, `trend` over all, `map` a world choropleth.
  */
 import { Option, type Command } from "commander";
-import { buildCensus, CENSUS_BY, headlineCve, percent, totalOf, type Census, type CensusBy } from "../../census/census.js";
+import { buildCensus, withTriage, CENSUS_BY, headlineCve, percent, totalOf, type Census, type CensusBy } from "../../census/census.js";
 import { buildDiff, type CensusDiff } from "../../census/diff.js";
 import { trendPoint, type Trend } from "../../census/trend.js";
 import { eventsForTrend, loadTimeline } from "../../knowledge/timeline.js";
@@ -81,6 +81,7 @@ function printCensus(c: Census, o: Common, labels: Map<number, string>): void {
     return;
   }
   const t = totalOf(c);
+  const triaged = t.triage.compromised + t.triage.suspicious + t.triage.clean > 0;
   const label = (k: string) => (c.by === "asn" && k.startsWith("AS") && labels.has(Number(k.slice(2))) ? `${k} ${labels.get(Number(k.slice(2)))}` : k);
   const cell = (n: number, of: number) => `${n} (${percent(n, of)}%)`;
   process.stdout.write(
@@ -93,8 +94,17 @@ function printCensus(c: Census, o: Common, labels: Map<number, string>): void {
         { header: "VULNERABLE", value: (r) => cell(r.v.vulnerable, r.g.exposed) },
         { header: "PATCHED", value: (r) => cell(r.v.patched, r.g.exposed) },
         { header: "UNKNOWN", value: (r) => cell(r.v.unknown, r.g.exposed) },
+        // Triage columns only once a triage report is attached to a server of the snapshot.
+        ...(triaged
+          ? [
+              { header: "COMPROMISED", value: (r: (typeof rows)[number]) => (r.first ? String(r.g.triage.compromised) : "") },
+              { header: "SUSPICIOUS", value: (r: (typeof rows)[number]) => (r.first ? String(r.g.triage.suspicious) : "") },
+              { header: "CLEAN", value: (r: (typeof rows)[number]) => (r.first ? String(r.g.triage.clean) : "") },
+            ]
+          : []),
       ]) +
       "\n" +
+      (triaged ? `(triage: servers by the verdict of the newest triage report attached to their IP; ${t.triage.compromised} compromised, ${t.triage.suspicious} suspicious, ${t.triage.clean} clean)\n` : "") +
       (shown.length < c.groups.length ? `(${shown.length} of ${c.groups.length} groups shown, most exposed first: --top N for more, --csv or --json for all)\n` : ""),
   );
 }
@@ -180,7 +190,7 @@ export function registerCensus(program: Command): void {
     .addOption(byOption())
     .option("--country <CC>", "only servers in this country (ISO 3166 alpha-2)")
     .option("--cve <id>", "only this CVE")
-    .option("--json", 'one JSON object {"snapshot","by","groups":[{"key","exposed","cves":{…}}]}')
+    .option("--json", 'one JSON object {"snapshot","by","groups":[{"key","exposed","cves":{…},"triage":{"compromised","suspicious","clean"}}]}')
     .option("--csv", "CSV, one line per group and CVE")
     .option("--top <n>", "groups shown in the table (default 30)")
     .option("--chart <file>", "also draw stacked bars per group to an .svg or .png file");
@@ -191,7 +201,8 @@ export function registerCensus(program: Command): void {
       const rows = await store.census.counts(snapshot, column(o.by), f.country !== undefined ? { country: f.country } : {});
       const all = buildCensus(snapshot, o.by, rows);
       requireCve(Object.keys(totalOf(all).cves), f.cve);
-      const c = f.cve !== undefined ? buildCensus(snapshot, o.by, rows, f.cve) : all;
+      const triageRows = await store.census.triageCounts(snapshot, column(o.by), f.country !== undefined ? { country: f.country } : {});
+      const c = withTriage(f.cve !== undefined ? buildCensus(snapshot, o.by, rows, f.cve) : all, triageRows);
       printCensus(c, { ...o, ...f }, o.by === "asn" && !o.json && !o.csv ? await store.census.asnNames(snapshot) : new Map());
       if (o.chart) {
         const cve = f.cve ?? headlineCve(all) ?? "none";

@@ -235,7 +235,7 @@ export function registerScan(program: Command): void {
     .option("--status <status>", `only hosts with a CVE in this status: ${CVE_STATUSES.join(", ")}`)
     .option("--cve <id>", "only this CVE (with --status: this CVE in that status)")
     .option("--exchange", "only Exchange servers")
-    .option("--json", "JSON Lines")
+    .option("--json", 'JSON Lines (each with "triage": the newest triage report attached to its IP, or null)')
     .option("--csv", "CSV");
   addDbOption(hosts);
   hosts.action(async (opts: { snapshot?: string; status?: string; cve?: string; exchange?: boolean; json?: boolean; csv?: boolean; db?: string }) => {
@@ -254,8 +254,10 @@ export function registerScan(program: Command): void {
     };
     const rows: HostRecord[] = [];
     if (format === "csv") process.stdout.write(`${HOST_CSV_HEADER}\n`);
+    // Triage verdicts attached to hosts (by IP): few rows, read once.
+    const triage = format === "json" ? await store.triageReports.latestByIp() : undefined;
     for await (const h of store.hosts(query)) {
-      if (format === "json") process.stdout.write(`${hostJsonLine(h)}\n`);
+      if (format === "json") process.stdout.write(`${hostJsonLine(h, triage)}\n`);
       else if (format === "csv") process.stdout.write(`${hostCsv(h)}\n`);
       else rows.push(h);
     }

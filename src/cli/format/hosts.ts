@@ -1,7 +1,7 @@
 /** Host results for people (table), for programs (JSON Lines) and for spreadsheets (CSV). */
 import type { CveStatus } from "../../pipeline/vocabulary.js";
 import { hostJson } from "../../pipeline/assessObservation.js";
-import type { HostRecord } from "../../store/store.js";
+import type { HostRecord, HostTriage } from "../../store/store.js";
 import { csvRow } from "../../util/csv.js";
 import { renderTable } from "./terminal.js";
 import { ipToBigInt } from "../../observe/targets.js";
@@ -29,7 +29,14 @@ export function hostCsv(h: HostRecord): string {
   ]);
 }
 
-export const hostJsonLine = (h: HostRecord): string => JSON.stringify(hostJson(h));
+/** One JSON line; with `triage`, the host's newest attached triage report (null when none) is added as "triage". */
+export const hostJsonLine = (h: HostRecord, triage?: ReadonlyMap<string, HostTriage>): string =>
+  JSON.stringify(triage ? { ...hostJson(h), triage: triageJson(triage.get(h.ip)) } : hostJson(h));
+
+/** A host's triage as shown to programs: verdict, report id, when, how many findings. */
+export function triageJson(t: HostTriage | undefined): Record<string, unknown> | null {
+  return t ? { verdict: t.verdict, report: t.reportId, at: t.createdAt, findings: t.findings, bundle: t.name, hostname: t.hostname } : null;
+}
 
 /** Exchange first, then by address (numerically) and port. */
 export function compareHosts(a: HostRecord, b: HostRecord): number {

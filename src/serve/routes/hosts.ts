@@ -131,6 +131,8 @@ export const hostRoutes: Route[] = [
         },
         explanation,
         history: await a.ctx.store.hostList.history(h.ip, h.port, scope),
+        // Triage reports attached to this server's address, newest first: the first one is its verdict.
+        triage: (await a.ctx.store.triageReports.forIp(h.ip)).map((t) => ({ id: t.id, verdict: t.verdict, createdAt: t.createdAt, findings: t.findings, name: t.name, source: t.source, hostname: t.hostname, fqdn: t.fqdn })),
       });
     },
   },
