@@ -233,6 +233,25 @@ describe("triage uploads", () => {
     expect((await api("/api/triage", fx.tokens.viewer, { method: "POST", body: new Uint8Array(bundle) })).status).toBe(403);
   }, 60_000);
 
+  it("an upload is attached to the server it names (?host=): host page, host list census counts show its verdict", async () => {
+    const ip = "81.169.145.1"; // DE, in every snapshot of the fixture
+    expect((await api("/api/triage?host=not-an-ip", fx.tokens.analyst, { method: "POST", body: new Uint8Array(bundle) })).status).toBe(400);
+    const r = await api(`/api/triage?name=ex02.tar.gz&host=${ip}`, fx.tokens.analyst, { method: "POST", body: new Uint8Array(bundle), headers: { "Content-Type": "application/octet-stream" } });
+    expect(r.status, await r.clone().text()).toBe(201);
+    const created = (await r.json()) as { id: string; verdict: string; attachedTo: string[]; hosts: string[]; server: { hostname: string | null } };
+    expect(created).toMatchObject({ verdict: "compromised", attachedTo: [ip], server: { hostname: "EX01" } });
+    const page = await json<{ triage: Array<{ id: string; verdict: string; source: string }> }>(`/api/hosts/${ip}/443?snapshot=b`, fx.tokens.viewer);
+    expect(page.triage[0]).toMatchObject({ id: created.id, verdict: "compromised", source: "upload" });
+    const one = await json<{ addresses: string[]; hostname: string | null }>(`/api/triage/${created.id}`, fx.tokens.viewer);
+    expect(one).toMatchObject({ addresses: [ip], hostname: "EX01" });
+    const census = await json<{ groups: Array<{ key: string; triage: { compromised: number; suspicious: number; clean: number } }> }>("/api/census?by=country&snapshot=b", fx.tokens.viewer);
+    expect(census.groups.find((g) => g.key === "DE")!.triage).toEqual({ compromised: 1, suspicious: 0, clean: 0 });
+    expect(census.groups.find((g) => g.key === "FR")!.triage).toEqual({ compromised: 0, suspicious: 0, clean: 0 });
+    // A constituency-limited user's census leaves other constituencies' servers out, triage included.
+    const fr = await json<{ groups: Array<{ key: string }> }>("/api/census?by=country&snapshot=b", fx.tokens.fr);
+    expect(fr.groups.map((g) => g.key)).not.toContain("DE");
+  }, 60_000);
+
   it("refuses oversized uploads (413) and things that are not bundles (415)", async () => {
     const big = Buffer.alloc(5 * 1024 * 1024, 0x1f);
     const r = await api("/api/triage", fx.tokens.analyst, { method: "POST", body: new Uint8Array(big) }).catch((e: unknown) => e);

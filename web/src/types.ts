@@ -19,7 +19,7 @@ export interface CveCounts {
 export interface Census {
   snapshot: string;
   by: string;
-  groups: Array<{ key: string; exposed: number; cves: Record<string, CveCounts> }>;
+  groups: Array<{ key: string; exposed: number; cves: Record<string, CveCounts>; triage: { compromised: number; suspicious: number; clean: number } }>;
 }
 export interface HostSummary {
   ip: string;
@@ -75,6 +75,8 @@ export interface HostDetail {
   };
   explanation: Explanation | null;
   history: Array<{ snapshot: string; date: string; build: string | null; product: string | null; vulnerable: string[] }>;
+  /** Triage reports attached to the host's IP, newest first (the first is its verdict). */
+  triage: Array<{ id: string; verdict: string; createdAt: string; findings: number; name: string; source: string; hostname: string | null; fqdn: string | null }>;
 }
 export interface Explanation {
   build: string;
@@ -121,5 +123,8 @@ export interface TriageReport {
   name: string;
   createdAt: string;
   verdict: string;
+  hostname: string | null;
+  fqdn: string | null;
+  addresses: string[];
   report: { verdict: string; findings: Finding[]; problems: Array<{ file: string; message: string }>; coverage: Array<{ logType: string; files: number; lines: number; first: string | null; last: string | null }> };
 }

@@ -7,7 +7,7 @@ export function Host(props: { ip: string; port: string; snapshot: string | undef
   const r = useApi<HostDetail>(`/api/hosts/${encodeURIComponent(props.ip)}/${encodeURIComponent(props.port)}${qs({ snapshot: props.snapshot })}`);
   if (r.error) return <ErrorBox error={r.error} />;
   if (!r.data) return <p class="muted">Loading…</p>;
-  const { host: h, explanation: x, history } = r.data;
+  const { host: h, explanation: x, history, triage } = r.data;
   const o = h.observation;
   const todo = h.cves.filter((c) => c.status === "vulnerable" || (c.status === "unknown" && c.remediation));
   return (
@@ -16,6 +16,17 @@ export function Host(props: { ip: string; port: string; snapshot: string | undef
         {h.ip}:{h.port}
       </h1>
       <dl class="facts">
+        <dt>Triage</dt>
+        <dd id="host-triage">
+          {triage.length ? (
+            <>
+              <strong>{triage[0]!.verdict}</strong> (newest report, {triage[0]!.createdAt.slice(0, 10)}:{" "}
+              <a href={href(`/triage/${triage[0]!.id}`)}>{triage[0]!.name}</a>)
+            </>
+          ) : (
+            "no triage report attached to this address"
+          )}
+        </dd>
         <dt>Host name</dt>
         <dd>{h.hostname ?? "—"}</dd>
         <dt>Page title</dt>
@@ -130,6 +141,18 @@ export function Host(props: { ip: string; port: string; snapshot: string | undef
           <ul>
             {o.errors.map((e) => (
               <li class="text">{e}</li>
+            ))}
+          </ul>
+        </>
+      )}
+      {triage.length > 1 && (
+        <>
+          <h2>Triage reports</h2>
+          <ul>
+            {triage.map((t) => (
+              <li>
+                {t.createdAt.slice(0, 10)} <strong>{t.verdict}</strong> — <a href={href(`/triage/${t.id}`)}>{t.name}</a> ({t.findings} findings, {t.source})
+              </li>
             ))}
           </ul>
         </>

@@ -14,9 +14,11 @@ export function Triage(props: { role: string }) {
     const input = (e.currentTarget as HTMLFormElement).elements.namedItem("bundle") as HTMLInputElement | null;
     const file = input?.files?.[0];
     if (!file) return;
+    const hostInput = (e.currentTarget as HTMLFormElement).elements.namedItem("host") as HTMLInputElement | null;
+    const host = hostInput?.value.trim() || undefined;
     setBusy(true);
     setError("");
-    postBytes<{ id: string }>(`/api/triage${qs({ name: file.name.replace(/[^A-Za-z0-9._ -]/g, "_").slice(0, 100) })}`, file)
+    postBytes<{ id: string }>(`/api/triage${qs({ name: file.name.replace(/[^A-Za-z0-9._ -]/g, "_").slice(0, 100), host })}`, file)
       .then((r) => {
         location.hash = href(`/triage/${r.id}`);
       })
@@ -33,6 +35,9 @@ export function Triage(props: { role: string }) {
         <form class="filters" id="triage-form" onSubmit={submit}>
           <label>
             Bundle (.zip or .tar.gz from Collect-VigieBundle.ps1) <input type="file" name="bundle" accept=".zip,.gz,.tgz" />
+          </label>
+          <label>
+            Server address (if the bundle has no manifest) <input type="text" name="host" placeholder="192.0.2.10" maxLength={45} />
           </label>
           <button type="submit" disabled={busy}>
             {busy ? "Checking…" : "Upload and check"}
@@ -80,6 +85,10 @@ export function TriageReportPage(props: { id: string }) {
       </h1>
       <p class="muted">
         Uploaded by {r.data.user} at {r.data.createdAt}; {rep.findings.length} findings.
+      </p>
+      <p id="triage-server">
+        Server: <span class="text">{[r.data.hostname, r.data.fqdn].filter(Boolean).join(" / ") || "not named"}</span>;
+        attached to {r.data.addresses.length ? <span class="text">{r.data.addresses.join(", ")}</span> : "no address (the bundle names none)"}
       </p>
       <h2>Timeline</h2>
       <ol class="timeline" id="timeline">
