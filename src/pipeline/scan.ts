@@ -142,6 +142,8 @@ export interface ScanRun {
   concurrency: number;
   progress: ScanProgress;
   callbacks: ScanCallbacks;
+  /** Runs each probe: a worker shares its probe slots between the shards it works on at once. */
+  gate?: <T>(probe: () => Promise<T>) => Promise<T>;
 }
 
 /**
@@ -204,7 +206,8 @@ export async function scanSpecs(
       const key = targetKey(ip, port);
       if (finished.has(key) || seen.has(key)) continue;
       seen.add(key);
-      const observation = await withDeadline(probeTarget({ ip, port, hostname }, ctx), settings.hostTimeoutMs, ip, port, hostname);
+      const probe = () => withDeadline(probeTarget({ ip, port, hostname }, ctx), settings.hostTimeoutMs, ip, port, hostname);
+      const observation = await (run.gate ? run.gate(probe) : probe());
       if (observation.responded) {
         const record = assessObservation(explainer, id, observation, callbacks.geo?.lookup(ip));
         pendingHosts.push(record);

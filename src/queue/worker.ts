@@ -47,6 +47,23 @@ export interface RunningWorker {
 
 export const DEFAULT_LOCK_MS = 30_000;
 
+/** At most n probes at once; the others wait their turn in order. */
+function semaphore(n: number): <T>(work: () => Promise<T>) => Promise<T> {
+  let free = n;
+  const waiting: Array<() => void> = [];
+  return async (work) => {
+    if (free > 0) free--;
+    else await new Promise<void>((resolve) => waiting.push(resolve));
+    try {
+      return await work();
+    } finally {
+      const next = waiting.shift();
+      if (next) next();
+      else free++;
+    }
+  };
+}
+
 export function startWorker(store: Store, explainer: BuildExplainer, redis: Redis, prefix: string, opts: WorkerOptions): RunningWorker {
   const log = opts.log ?? (() => undefined);
   const queue = new ScanQueue(redis, prefix);
@@ -54,8 +71,9 @@ export function startWorker(store: Store, explainer: BuildExplainer, redis: Redi
   const totals: WorkerTotals = { shards: 0, handedBack: 0, scanned: 0 };
   const snapshots = new Map<string, Promise<Snapshot | undefined>>();
   const limiters = new Map<string, () => Promise<void>>();
-  const shardsAtOnce = Math.min(2, opts.concurrency);
-  const perShard = Math.ceil(opts.concurrency / shardsAtOnce);
+  // Several shards at once share the worker's probe slots, so one shard's slow tail never idles the worker.
+  const shardsAtOnce = Math.min(8, opts.concurrency);
+  const gate = semaphore(opts.concurrency);
 
   const processShard = async (job: Job<ShardJob>, token?: string): Promise<void> => {
     const parsed = shardJobSchema.safeParse(job.data);
@@ -99,7 +117,8 @@ export function startWorker(store: Store, explainer: BuildExplainer, redis: Redi
     const { complete } = await scanSpecs(store, explainer, id, specs, settings, {
       finished,
       throttle: limiters.get(id)!,
-      concurrency: perShard,
+      concurrency: opts.concurrency,
+      gate,
       progress,
       callbacks: {
         signal: stopping.signal,
