@@ -151,7 +151,7 @@ export function registerScan(program: Command): void {
     .option("--exclude-file <file>", "file of exclusions, one per line")
     .option("-p, --ports <list>", "ports to probe", parsePorts, [443, 80])
     .option("--smtp", "also probe SMTP on 25 and 587")
-    .option("-c, --concurrency <n>", "host:ports probed at once", intOption("--concurrency", 1, 10000), 200)
+    .option("-c, --concurrency <n>", "host:ports probed at once (with --queue: each worker's own --concurrency applies)", intOption("--concurrency", 1, 10000), 200)
     .option("--rate <n>", "requests per second over the whole scan (0: no limit)", intOption("--rate", 0, 1_000_000), 0)
     .option("--connect-timeout <ms>", "TCP/TLS connect timeout", intOption("--connect-timeout", 100, 120000), DEFAULT_LIMITS.connectTimeoutMs)
     .option("--read-timeout <ms>", "time to response headers, and longest pause in a body", intOption("--read-timeout", 100, 120000), DEFAULT_LIMITS.readTimeoutMs)
