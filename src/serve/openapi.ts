@@ -106,8 +106,8 @@ export const OPENAPI = {
     "/api/kb/explain": { get: { summary: "a build -> product, CU, per-CVE verdicts", parameters: [q("build", "15.1.2176.2, 15.1.2176 or 15.1", { type: "string" }, true)], responses: { "200": json("explanation"), ...errors } } },
     "/api/triage": {
       post: {
-        summary: "upload a bundle (.zip or .tar.gz, bounded in size; analyst/admin) -> verdict and findings",
-        parameters: [q("name", "label for the report")],
+        summary: "upload a bundle (.zip or .tar.gz, bounded in size; analyst/admin) -> verdict and findings, attached to the server it names",
+        parameters: [q("name", "label for the report"), q("host", "the server's IP address (repeatable), for bundles whose manifest does not name it")],
         requestBody: { content: { "application/octet-stream": { schema: { type: "string", format: "binary" } } } },
         responses: {
           "201": json("report"),
