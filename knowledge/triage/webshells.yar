@@ -1,46 +1,69 @@
 /*
  * Vigie's own web shell rules for Exchange web roots, written from published facts (strings, headers, sizes).
  * Meta keys read by Vigie: severity (critical|high|medium|low), effect (compromised|suspicious), cve, technique,
- * source_title, source_url. Rules without them (e.g. users' --rules files) default to high / suspicious.
+ * source_title, source_url, scope (webroot: the effect holds only for files in an Exchange or IIS web folder;
+ * elsewhere, e.g. a sample kept in a user's folder, the match is suspicious). Rules without them (e.g. users' --rules
+ * files) default to high / suspicious / anywhere.
  */
 
 rule Vigie_Webshell_ChinaChopper_Aspx
 {
   meta:
-    description = "China Chopper one-liner: server-side JScript eval of a request parameter"
+    description = "China Chopper: server-side JScript eval of a request value (any quoting: language='JScript', \"unsafe\" or 'unsafe')"
     severity = "critical"
     effect = "compromised"
+    scope = "webroot"
     technique = "T1505.003"
-    source_title = "Microsoft: HAFNIUM targeting Exchange Servers with 0-day exploits (China Chopper web shells)"
+    source_title = "Microsoft: HAFNIUM targeting Exchange Servers with 0-day exploits (China Chopper web shells); CISA AA21-062A"
     source_url = "https://www.microsoft.com/security/blog/2021/03/02/hafnium-targeting-exchange-servers/"
   strings:
-    $eval1 = /eval\s*\(\s*Request(\.Item)?\s*\[/ nocase
-    $eval2 = /eval\s*\(\s*Request\.Form\s*\[/ nocase
-    $unsafe = "\"unsafe\"" nocase
-    $js = /(Language|language)\s*=\s*"?(JScript|js)"?/ nocase
+    // eval(Request["x"] ...), eval(Request.Item["x"] ...), eval(Request.Form['x'] ...), spaces allowed
+    $eval = /eval\s*\(\s*Request\s*(\.\s*(Item|Form|QueryString|Params)\s*)?[\[(]/ nocase
+    $unsafe = /["']unsafe["']/ nocase
+    $jscript = /language\s*=\s*["']?\s*(jscript|javascript)\b/ nocase
+    $server = /(<%|runat\s*=\s*["']?\s*server)/ nocase
   condition:
-    filesize < 2MB and ($eval1 or $eval2) and ($unsafe or $js)
+    filesize < 2MB and $eval and ($server or $unsafe or $jscript)
+}
+
+rule Vigie_Webshell_Eval_Base64_Input
+{
+  meta:
+    description = "Server-side eval of Base64-decoded input (System.Convert.FromBase64String into eval): AntSword-style shells of the 2022 ProxyNotShell attacks"
+    severity = "critical"
+    effect = "compromised"
+    scope = "webroot"
+    cve = "CVE-2022-41082"
+    technique = "T1505.003"
+    source_title = "GTSC: Warning: new attack campaign utilized a new 0-day RCE vulnerability on Microsoft Exchange Server (2022-09-28)"
+    source_url = "https://gteltsc.vn/blog/warning-new-attack-campaign-utilized-a-new-0day-rce-vulnerability-on-microsoft-exchange-server-12715.html"
+  strings:
+    // eval( ... FromBase64String( ... within one statement; C# code that only decodes Base64 has no eval
+    $eval_b64 = /eval\s*\([^;]{0,300}FromBase64String\s*\(/ nocase
+    $server = /(<%|runat\s*=\s*["']?\s*server)/ nocase
+    $unsafe = /["']unsafe["']/ nocase
+  condition:
+    filesize < 2MB and $eval_b64 and ($server or $unsafe)
 }
 
 rule Vigie_Webshell_OAB_ExternalUrl_Script
 {
   meta:
-    description = "OAB virtual directory settings written as .aspx with a script in ExternalUrl (CVE-2021-27065 drop)"
+    description = "OAB virtual directory settings written out as a page, with a China Chopper script in ExternalUrl (CVE-2021-27065 drop)"
     severity = "critical"
     effect = "compromised"
+    scope = "webroot"
     cve = "CVE-2021-27065"
     technique = "T1505.003"
-    source_title = "Volexity: Active exploitation of Microsoft Exchange zero-day vulnerabilities"
-    source_url = "https://www.volexity.com/blog/2021/03/02/active-exploitation-of-microsoft-exchange-zero-day-vulnerabilities/"
+    source_title = "CISA AR21-084A (MAR-10329496-1.v1): China Chopper webshell in the ExternalUrl of OAB virtual directory configuration files"
+    source_url = "https://www.cisa.gov/news-events/analysis-reports/ar21-084a"
   strings:
-    $vd1 = "OAB (Default Web Site)" nocase
-    $vd2 = "ExternalUrl" nocase
-    $vd3 = "OfflineAddressBooks" nocase
-    $s1 = "<script" nocase
-    $s2 = "runat=" nocase
-    $s3 = "Request" nocase
+    // ExternalUrl : http://f/<script ...>, ExternalUrl='http://...<script ...>' and the like
+    $ext = /ExternalUrl\W{0,40}[a-z]{3,5}:\/\/[^\s'"<]{0,100}<\s*script/ nocase
+    $runat = /runat\s*=\s*["']?\s*server/ nocase
+    $eval = /eval\s*\(\s*Request/ nocase
   condition:
-    filesize < 2MB and 2 of ($vd*) and all of ($s*)
+    filesize < 2MB and $ext and ($runat or $eval)
 }
 
 rule Vigie_Webshell_SimpleSeeSharp
@@ -49,6 +72,7 @@ rule Vigie_Webshell_SimpleSeeSharp
     description = "SIMPLESEESHARP: tiny C# page that saves an uploaded file"
     severity = "critical"
     effect = "compromised"
+    scope = "webroot"
     technique = "T1505.003"
     source_title = "Volexity: Active exploitation of Microsoft Exchange zero-day vulnerabilities (SIMPLESEESHARP)"
     source_url = "https://www.volexity.com/blog/2021/03/02/active-exploitation-of-microsoft-exchange-zero-day-vulnerabilities/"
@@ -66,6 +90,7 @@ rule Vigie_Webshell_Sportsball
     description = "SPORTSBALL: upload and command execution page"
     severity = "critical"
     effect = "compromised"
+    scope = "webroot"
     technique = "T1505.003"
     source_title = "Volexity: Active exploitation of Microsoft Exchange zero-day vulnerabilities (SPORTSBALL)"
     source_url = "https://www.volexity.com/blog/2021/03/02/active-exploitation-of-microsoft-exchange-zero-day-vulnerabilities/"
@@ -84,6 +109,7 @@ rule Vigie_Webshell_ReGeorg_Aspx
     description = "reGeorg-style socket tunnel page"
     severity = "critical"
     effect = "compromised"
+    scope = "webroot"
     technique = "T1090"
     source_title = "cisagov/CHIRP AA21062A.yaml (reGeorg variant seen by Volexity)"
     source_url = "https://github.com/cisagov/CHIRP/blob/main/indicators/AA21062A.yaml"
@@ -102,6 +128,7 @@ rule Vigie_Webshell_ProxyShell_MailboxExport
     description = "Page dropped through a mailbox export (ProxyShell): PST or DER header in front of server-side code"
     severity = "critical"
     effect = "compromised"
+    scope = "webroot"
     cve = "CVE-2021-34473"
     technique = "T1505.003"
     source_title = "Neo23x0/signature-base yara/expl_proxyshell.yar (facts: PST !BDN and DER headers, 'Page Language=')"
@@ -120,6 +147,7 @@ rule Vigie_Webshell_ProxyShell_Loaders_2021
     description = "Loaders and shells from the August-November 2021 ProxyShell waves"
     severity = "critical"
     effect = "compromised"
+    scope = "webroot"
     technique = "T1505.003"
     source_title = "Neo23x0/signature-base yara/expl_proxyshell.yar (facts: eval/*asf marker, DropHell LoadXml/Transform chain)"
     source_url = "https://github.com/Neo23x0/signature-base/blob/master/yara/expl_proxyshell.yar"
