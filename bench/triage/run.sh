@@ -11,5 +11,5 @@ if ! command -v rg >/dev/null 2>&1; then
   if [ "$(id -u)" = 0 ]; then SUDO=""; else SUDO="sudo"; fi
   $SUDO apt-get install -y ripgrep || { $SUDO apt-get update && $SUDO apt-get install -y ripgrep; }
 fi
-npx tsc -p tsconfig.json --outDir bench/out/build >/dev/null 2>&1 || true
+npx tsc -p tsconfig.json --outDir bench/out/build || { echo "bench FAILED: the build failed" >&2; exit 1; }
 node bench/out/build/bench/triage/run.js --size-mb "$SIZE" "$@"

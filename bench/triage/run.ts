@@ -4,11 +4,11 @@
  * Prints a table with wall time, MB/s, the ratio and peak RSS (from /usr/bin/time, else from /proc).
  */
 import { spawnSync } from "node:child_process";
-import { existsSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { loadTriageRules } from "../../src/triage/load.js";
-import { generateBundle } from "./generate.js";
+import { generateBundle, type PlantedTrace } from "./generate.js";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const repo = path.resolve(here, "../../../../.."); // bench/out/build/bench/triage -> repo
@@ -63,12 +63,15 @@ const rg = timed("rg", ["-i", "-F", "-n", "--no-messages", "-f", patFile, out]);
 const vg = timed(process.execPath, [cli, "triage", "--json", out]);
 let verdict = "?";
 let findings = 0;
+const found = new Set<string>();
+let parseError: string | null = null;
 try {
-  const j = JSON.parse(vg.stdout) as { verdict: string; findings: unknown[] };
+  const j = JSON.parse(vg.stdout) as { verdict: string; findings: Array<{ file: string; line: number | null }> };
   verdict = j.verdict;
   findings = j.findings.length;
-} catch {
-  /* reported below */
+  for (const f of j.findings) if (f.line !== null) found.add(`${f.file}:${f.line}`);
+} catch (err) {
+  parseError = (err as Error).message;
 }
 const rgHits = rg.stdout.split("\n").filter(Boolean).length;
 const row = (name: string, ms: number, rss: number | null, extra: string): string =>
@@ -79,4 +82,21 @@ console.log("|------------------|-----------|-------------|----------|--------|"
 console.log(row(`ripgrep ${(spawnSync("rg", ["--version"], { encoding: "utf8" }).stdout.split("\n")[0] ?? "").split(" ")[1] ?? ""}`, rg.ms, rg.rssKb, `${rgHits} matching lines`));
 console.log(row("vigie triage", vg.ms, vg.rssKb, `verdict ${verdict}, ${findings} findings, exit ${vg.status}`));
 console.log(`\nvigie / ripgrep time ratio: ${(vg.ms / rg.ms).toFixed(2)}x (goal <= 2x); vigie peak RSS ${vg.rssKb !== null ? (vg.rssKb / 1024).toFixed(0) : "n/a"} MB (goal < 300 MB)`);
+// A bench whose tools did not do the job measures nothing: every planted trace must be found by both.
+const plantedFile = path.join(out, "..", `triage-${sizeMb}mb.planted.json`);
+const planted = JSON.parse(readFileSync(plantedFile, "utf8")) as PlantedTrace[];
+const rgLines = new Set(rg.stdout.split("\n").map((l) => /^(.*?):(\d+):/.exec(l)).filter((m): m is RegExpExecArray => m !== null).map((m) => `${path.relative(out, m[1]!).split(path.sep).join("/")}:${m[2]}`));
+const missedByVigie = planted.filter((p) => !found.has(`${p.file}:${p.line}`));
+const missedByRg = planted.filter((p) => !rgLines.has(`${p.file}:${p.line}`));
+const problems: string[] = [];
+if (parseError !== null) problems.push(`vigie's output is not JSON (${parseError}); exit ${vg.status}`);
+if (vg.status !== 3 || verdict !== "compromised") problems.push(`vigie: expected verdict compromised with exit 3, got ${verdict} with exit ${vg.status}`);
+if (rg.status !== 0) problems.push(`ripgrep exited ${rg.status}`);
+if (missedByVigie.length > 0) problems.push(`vigie missed ${missedByVigie.length} of ${planted.length} planted traces, e.g. ${missedByVigie.slice(0, 3).map((p) => `${p.file}:${p.line} (${p.what})`).join(", ")}`);
+if (missedByRg.length > 0) console.log(`note: ripgrep's literals miss ${missedByRg.length} of ${planted.length} planted traces (those need field-aware rules)`);
+console.log(`planted traces found: vigie ${planted.length - missedByVigie.length}/${planted.length}, ripgrep ${planted.length - missedByRg.length}/${planted.length}`);
+if (problems.length > 0) {
+  for (const p of problems) console.error(`bench FAILED: ${p}`);
+  process.exitCode = 1;
+}
 if (!keep && sizeMb > 200) rmSync(out, { recursive: true, force: true });
