@@ -12,6 +12,7 @@
  * later snapshot showing it remediated, counted for servers remediated in the newest snapshot.
  */
 import { parseStatusKey } from "../census/census.js";
+import { median as sortedMedian, percentile } from "../census/timeToFix.js";
 import type { NotifiedItem, RemediationFacts, Snapshot } from "../store/store.js";
 
 export const REMEDIATION_BY = ["org", "country", "asn"] as const;
@@ -120,18 +121,13 @@ export function trackItems(facts: RemediationFacts, at: Date, cves?: ReadonlySet
   return out;
 }
 
-/** Median (mean of the two middle values for an even count) and 90th percentile (nearest rank). */
+/** Median (mean of the two middle values for an even count) and 90th percentile (nearest rank), of unsorted values. */
 export function median(values: readonly number[]): number | null {
-  if (values.length === 0) return null;
-  const v = [...values].sort((a, b) => a - b);
-  const mid = v.length >> 1;
-  return v.length % 2 === 1 ? v[mid]! : (v[mid - 1]! + v[mid]!) / 2;
+  return sortedMedian([...values].sort((a, b) => a - b));
 }
 
 export function p90(values: readonly number[]): number | null {
-  if (values.length === 0) return null;
-  const v = [...values].sort((a, b) => a - b);
-  return v[Math.max(0, Math.ceil(0.9 * v.length) - 1)]!;
+  return percentile([...values].sort((a, b) => a - b), 0.9);
 }
 
 const groupKey = (i: TrackedItem, by: RemediationBy): string =>
