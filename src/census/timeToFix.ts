@@ -7,7 +7,7 @@
  * `stillVulnerable` (censored: not in the medians); one absent from the newest snapshot is `gone`. A server fixed before the patch was released cannot be: a
  * fix seen on a snapshot dated before the release counts as 0 days.
  */
-import { daysBetween } from "../knowledge/timeline.js";
+import { daysBetween } from "../util/days.js";
 
 export type FixStatus = "vulnerable" | "fixed" | "unknown";
 

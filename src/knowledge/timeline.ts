@@ -8,6 +8,7 @@ import { existsSync, readdirSync } from "node:fs";
 import path from "node:path";
 import { z } from "zod";
 import { builtinKnowledgeDir, describeZodError, KnowledgeError, readJsonFile } from "./load.js";
+import { daysBetween } from "../util/days.js";
 import { isoDateSchema, sourceSchema, type Source } from "./schema.js";
 
 export const TIMELINE_EVENT_KINDS = ["report", "exploitation", "disclosure", "patch", "advisory", "count", "other"] as const;
@@ -133,9 +134,6 @@ export interface ExposureWindow {
 }
 
 const DAY_MS = 86_400_000;
-export function daysBetween(from: string, to: string): number {
-  return Math.round((Date.parse(`${to.slice(0, 10)}T00:00:00Z`) - Date.parse(`${from.slice(0, 10)}T00:00:00Z`)) / DAY_MS);
-}
 
 /** Per campaign: the window of exposure from its events (pure). Campaigns in order of their first event. */
 export function exposureWindows(events: readonly TimelineEvent[]): ExposureWindow[] {

@@ -3,6 +3,7 @@
  * range "a - b" (RPSL inetnum) into the smallest list of prefixes covering exactly that range.
  */
 import { ipv4ToNumber, ipv6ToBigInt } from "../enrich/util.js";
+import { bigIntToIp } from "../observe/targets.js";
 
 export interface Prefix {
   family: 4 | 6;
@@ -41,32 +42,8 @@ export function parsePrefix(text: string): Prefix | string {
   return { family: addr.family, network: addr.value, length };
 }
 
-export function formatAddress(family: 4 | 6, value: bigint): string {
-  if (family === 4) {
-    const n = Number(value);
-    return [24, 16, 8, 0].map((s) => (n >>> s) & 255).join(".");
-  }
-  const groups: string[] = [];
-  for (let i = 7; i >= 0; i--) groups.push(((value >> BigInt(i * 16)) & 0xffffn).toString(16));
-  // Compress the longest run of zero groups (RFC 5952).
-  let best = -1;
-  let bestLen = 0;
-  for (let i = 0; i < 8; ) {
-    if (groups[i] !== "0") {
-      i++;
-      continue;
-    }
-    let j = i;
-    while (j < 8 && groups[j] === "0") j++;
-    if (j - i > bestLen && j - i > 1) {
-      best = i;
-      bestLen = j - i;
-    }
-    i = j;
-  }
-  if (best < 0) return groups.join(":");
-  return `${groups.slice(0, best).join(":")}::${groups.slice(best + bestLen).join(":")}`;
-}
+/** An address in its usual text form (IPv6 compressed as RFC 5952 says). */
+export const formatAddress = (family: 4 | 6, value: bigint): string => bigIntToIp(value, family);
 
 export const formatPrefix = (p: Prefix): string => `${formatAddress(p.family, p.network)}/${p.length}`;
 

@@ -13,6 +13,7 @@
  */
 import { parseStatusKey } from "../census/census.js";
 import { median as sortedMedian, percentile } from "../census/timeToFix.js";
+import { daysBetween } from "../util/days.js";
 import type { NotifiedItem, RemediationFacts, Snapshot } from "../store/store.js";
 
 export const REMEDIATION_BY = ["org", "country", "asn"] as const;
@@ -51,8 +52,6 @@ export interface RemediationGroup {
   p90DaysToFix: number | null;
 }
 
-const DAY = 86_400_000;
-const dayNumber = (isoOrDate: string): number => Math.floor(Date.parse(`${isoOrDate.slice(0, 10)}T00:00:00Z`) / DAY);
 
 function stateOf(key: string | null | undefined, cve: string): RemediationState {
   if (key === null || key === undefined) return "gone";
@@ -81,7 +80,7 @@ export function trackItems(facts: RemediationFacts, at: Date, cves?: ReadonlySet
     const prev = first.get(k);
     if (!prev || i.notifiedAt < prev.notifiedAt) first.set(k, i);
   }
-  const atDay = Math.floor(at.getTime() / DAY);
+  const atDay = at.toISOString();
   const out: TrackedItem[] = [];
   for (const i of first.values()) {
     const from = order.get(i.snapshotId) ?? 0;
@@ -99,7 +98,7 @@ export function trackItems(facts: RemediationFacts, at: Date, cves?: ReadonlySet
       stateDate = s.date;
       if (k > from && state === "remediated" && fixedDate === null) fixedDate = s.date;
     }
-    const daysToFix = state === "remediated" && fixedDate !== null ? Math.max(0, dayNumber(fixedDate) - dayNumber(i.notifiedAt)) : null;
+    const daysToFix = state === "remediated" && fixedDate !== null ? Math.max(0, daysBetween(i.notifiedAt, fixedDate)) : null;
     out.push({
       organisation: i.organisation,
       ip: i.ip,
@@ -115,7 +114,7 @@ export function trackItems(facts: RemediationFacts, at: Date, cves?: ReadonlySet
       stateDate,
       fixedDate: state === "remediated" ? fixedDate : null,
       daysToFix,
-      daysSinceNotice: Math.max(0, atDay - dayNumber(i.notifiedAt)),
+      daysSinceNotice: Math.max(0, daysBetween(i.notifiedAt, atDay)),
     });
   }
   return out;

@@ -4,9 +4,7 @@
  * accounts and triage reports. The CLI and the server reach storage only through it. One implementation over
  * SQL (sqlStore.ts) runs on SQLite (the embedded default) and PostgreSQL (teams); one schema (migrations.ts).
  */
-import type { CveStatus, CveVerdict, Precision } from "../pipeline/vocabulary.js";
-import type { Identification } from "../pipeline/vocabulary.js";
-import type { Observation } from "../pipeline/vocabulary.js";
+import type { Assessment, CveStatus, Identification, Observation } from "../pipeline/vocabulary.js";
 
 export type SnapshotKind = "scan" | "import";
 export type SnapshotStatus = "running" | "done" | "interrupted";
@@ -23,7 +21,8 @@ export interface Snapshot {
   spec: Record<string, unknown>;
 }
 
-export interface HostRecord {
+/** A stored host: its observation and identification, the Assessment made of them, and its enrichment. */
+export interface HostRecord extends Assessment {
   snapshotId: string;
   ip: string;
   port: number;
@@ -31,13 +30,6 @@ export interface HostRecord {
   observedAt: string;
   observation: Observation;
   identification: Identification;
-  isExchange: boolean;
-  /** Product display name, null when not Exchange or not known. */
-  product: string | null;
-  cu: string | null;
-  build: string | null;
-  precision: Precision;
-  cves: CveVerdict[];
   /** Enrichment (country ISO 3166 alpha-2, ASN, organisation), filled where known. */
   country: string | null;
   asn: number | null;
