@@ -47,6 +47,54 @@ describe("vigie kb explain", () => {
     expect(r.stdout).toContain("\\x1b[2Jx");
   });
 
+  it("wraps the reason column to $COLUMNS: no line wider, every word of the full --json text there in order", async () => {
+    const builds = ["15.2", "14.3.513.0", "15.2.858", "15.1.2507.99"];
+    for (const width of [80, 120]) {
+      const table = await runCli(["kb", "explain", ...builds], { env: { ...env, COLUMNS: String(width) } });
+      const json = await runCli(["kb", "explain", ...builds, "--json"], { env });
+      expect(table.code).toBe(0);
+      const lines = table.stdout.split("\n");
+      expect(lines.filter((l) => l.length > width)).toEqual([]);
+      // Cells of the WHY column, continuation lines joined, in the order printed.
+      const cells: string[] = [];
+      let start = -1;
+      for (const l of lines) {
+        if (l.startsWith("CVE  ")) start = l.indexOf("WHY / WHAT TO DO");
+        else if (/^CVE-\d{4}-\d+ /.test(l)) cells.push(l.slice(start));
+        else if (start > 0 && l.startsWith(" ".repeat(start)) && cells.length > 0) cells[cells.length - 1] += ` ${l.slice(start)}`;
+      }
+      const expected = jsonLines<{ cves: Array<{ reason: string; remediation: string | null }> }>(json.stdout).flatMap((e) =>
+        e.cves.map((c) => (c.remediation ? `${c.reason}. ${c.remediation}` : c.reason)),
+      );
+      expect(cells).toHaveLength(expected.length);
+      // Lines break at spaces; only a word longer than the column (a script name) is split, so the text without
+      // its whitespace is the full text without its whitespace, and every word of it shows up in order.
+      const squeeze = (t: string) => t.replace(/\s+/g, "");
+      cells.forEach((cell, i) => expect(squeeze(cell)).toBe(squeeze(expected[i]!)));
+      const wordsInOrder = (cell: string, text: string) => {
+        let at = 0;
+        for (const w of text.split(/\s+/).filter((x) => x.length <= 20)) {
+          const found = cell.indexOf(w, at);
+          if (found < 0) return w;
+          at = found + w.length;
+        }
+        return null;
+      };
+      cells.forEach((cell, i) => expect(wordsInOrder(cell, expected[i]!)).toBeNull());
+      expect(Math.max(...lines.map((l) => l.length))).toBeGreaterThan(width - 25); // the width is used, not a fixed narrow one
+    }
+  });
+
+  it("counts agree with their nouns: 'all N candidate builds are', '1 candidate build'", async () => {
+    const r = await runCli(["kb", "explain", "15.1", "15.0.516", "--json"], { env });
+    const reasons = jsonLines<{ cves: Array<{ reason: string }> }>(r.stdout).flatMap((e) => e.cves.map((c) => c.reason));
+    expect(reasons.filter((t) => /\bbuilds (is|was|has)\b/.test(t))).toEqual([]);
+    expect(reasons.some((t) => /^all \d+ candidate builds are not affected: /.test(t))).toBe(true);
+    const table = await runCli(["kb", "explain", "15.0.516", "15.1"], { env });
+    expect(table.stdout).toMatch(/^15\.0\.516: .*\(precision: cu, 1 candidate build\)$/m);
+    expect(table.stdout).toMatch(/^15\.1: .*\(precision: major, \d+ candidate builds\)$/m);
+  });
+
   it("usage errors exit 2", async () => {
     expect((await runCli(["kb", "explain"], { env })).code).toBe(2);
     expect((await runCli(["kb", "list", "--product", "2007"], { env })).code).toBe(2);

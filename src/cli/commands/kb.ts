@@ -11,7 +11,7 @@ import { builtinKnowledgeDir, defaultOverlayDir, KnowledgeError, loadKnowledgeBa
 import { PRODUCT_KEYS, type ProductKey } from "../../knowledge/schema.js";
 import { updateBuilds, updateKev, type UpdateReport } from "../../knowledge/update.js";
 import { UsageError } from "../errors.js";
-import { renderTable, safe } from "../format/terminal.js";
+import { renderTable, safe, terminalWidth, wrapText } from "../format/terminal.js";
 
 interface KbDirOption {
   kbDir?: string;
@@ -39,15 +39,17 @@ function explanationText(e: BuildExplanation): string {
     ? [e.product, e.cu, e.update && e.update !== e.cu ? e.update : null].filter(Boolean).join(" ")
     : "unknown product";
   const date = e.releaseDate ? `, released ${e.releaseDate}` : "";
-  const cands = e.precision !== "exact" && e.candidates.length > 0 ? `, ${e.candidates.length} candidate builds` : "";
+  const n = e.candidates.length;
+  const cands = e.precision !== "exact" && n > 0 ? `, ${n} candidate build${n === 1 ? "" : "s"}` : "";
   const head = `${safe(e.build, 80)}: ${what}${date} (precision: ${e.precision}${cands})`;
+  const width = terminalWidth();
   const table = renderTable(e.cves, [
     { header: "CVE", value: (v) => v.id },
     { header: "STATUS", value: (v) => v.status },
     { header: "FIXED IN", value: (v) => v.fixedIn ?? "-" },
-    { header: "WHY / WHAT TO DO", value: (v) => (v.remediation ? `${v.reason}. ${v.remediation}` : v.reason), max: 400 },
-  ]);
-  return `${head}\n${table}\n`;
+    { header: "WHY / WHAT TO DO", value: (v) => (v.remediation ? `${v.reason}. ${v.remediation}` : v.reason), wrap: true },
+  ], { width });
+  return `${wrapText(head, width).join("\n")}\n${table}\n`;
 }
 
 function printReport(r: UpdateReport, verbose: boolean): void {
@@ -79,6 +81,7 @@ export function registerKb(program: Command): void {
     .argument("<build...>", "build numbers of any precision: 15.1.2176.9, 15.1.2176, 15.1, or - for stdin")
     .option("--json", "one JSON object per build (JSON Lines), in input order")
     .option(kbDir, kbDirHelp)
+    .addHelpText("after", "\nThe table wraps the WHY / WHAT TO DO column to the terminal width ($COLUMNS, or 100, when stdout is not a\nterminal); --json carries the full text.")
     .action(async (builds: string[], opts: { json?: boolean } & KbDirOption) => {
       const explainer = new BuildExplainer(openKnowledgeBase(opts));
       const bad: string[] = [];
