@@ -8,6 +8,7 @@ import { readFileSync, statSync } from "node:fs";
 import path from "node:path";
 import { z } from "zod";
 import { parseCsvLine } from "../util/csv.js";
+import { fromMicrosoftRow, isMicrosoftBuildCsvHeader, MS_CSV_COLUMNS } from "./msBuildCsv.js";
 import { writeFileAtomic } from "../util/atomicWrite.js";
 import { KnowledgeBase, mergeBuildFiles } from "./knowledgeBase.js";
 import { describeZodError, KnowledgeError, readKnowledgeFiles } from "./load.js";
@@ -23,11 +24,32 @@ import {
 
 const MAX_IMPORT_BYTES = 64 * 1024 * 1024;
 
+/** A field of a build the knowledge base has that an imported file gives another value. */
+export interface BuildConflict {
+  build: string;
+  product: ProductKey;
+  field: ComparedField;
+  /** The knowledge base's value ("" where it has none). */
+  current: string;
+  /** The sources the knowledge base cites for that build. */
+  currentSources: string[];
+  /** The build's note, where it explains its value (e.g. why Microsoft's CSV KB was not taken). */
+  currentNote?: string;
+  offered: string;
+  /** True with --accept-changes: the file's value replaced the current one. */
+  accepted: boolean;
+}
+
 export interface UpdateReport {
   kind: "kev" | "builds";
   file: string;
   added: string[];
+  /** KEV: entries whose dates changed. Builds: builds whose conflicting fields were accepted (--accept-changes). */
   changed: string[];
+  /** Builds only: every field that differs from the knowledge base, kept or accepted. */
+  conflicts: BuildConflict[];
+  /** Builds only: rows of products or lines Vigie does not judge, by reason, with their count. */
+  skipped: Array<{ reason: string; rows: number }>;
   removed: string[];
   /** Entries the current knowledge base has that the file lacks, kept (not removed). */
   kept: string[];
@@ -120,6 +142,8 @@ export interface UpdateOptions {
   dryRun?: boolean;
   /** Apply removals from the KEV catalog (otherwise they are reported and kept). */
   allowRemovals?: boolean;
+  /** Builds: take the file's value where it differs from a known build (otherwise the current value is kept). */
+  acceptChanges?: boolean;
   now?: Date;
 }
 
@@ -128,7 +152,7 @@ export function updateKev(file: string, options: UpdateOptions): UpdateReport {
   const current = KnowledgeBase.fromFiles(readKnowledgeFiles(options.builtinDir, options.overlayDir));
   const before = new Map(current.advisories.filter((a) => a.kev !== null).map((a) => [a.id, a.kev!]));
   const incoming = new Map(exchange.map((e) => [e.cveID, e]));
-  const report: UpdateReport = { kind: "kev", file, added: [], changed: [], removed: [], kept: [], unchanged: 0, written: false };
+  const report: UpdateReport = { kind: "kev", file, added: [], changed: [], conflicts: [], skipped: [], removed: [], kept: [], unchanged: 0, written: false };
   for (const e of exchange) {
     const old = before.get(e.cveID);
     if (!old) report.added.push(e.cveID);
@@ -184,23 +208,39 @@ function productFrom(raw: string): ProductKey | undefined {
 
 const importRowSchema = z.object({ product: productKeySchema }).passthrough();
 
+/** Fields of a known build an import may offer another value for. */
+export const COMPARED_FIELDS = ["line", "update", "kind", "releaseDate", "kb", "cumulative"] as const;
+export type ComparedField = (typeof COMPARED_FIELDS)[number];
+
 interface ImportedRow {
   product: ProductKey;
   record: BuildRecord;
+  /** The fields the file gave a value for (a missing KB is not an offer to remove one). */
+  given: ReadonlySet<string>;
   where: string;
+}
+
+interface ParsedRows {
+  rows: ImportedRow[];
+  errors: string[];
+  skipped: Map<string, number>;
 }
 
 const CSV_COLUMNS = ["product", "build", "line", "update", "kind", "releaseDate", "kb", "cumulative", "namedFixes", "note"];
 
-function rowsFromCsv(file: string, text: string, sourceId: string): { rows: ImportedRow[]; errors: string[] } {
-  const lines = text.split(/\r?\n/);
+function rowsFromCsv(file: string, text: string, sourceId: string): ParsedRows {
+  const lines = text.replace(/^\uFEFF/, "").split(/\r?\n/);
   const header = parseCsvLine(lines[0] ?? "").map((h) => h.trim());
+  const microsoft = isMicrosoftBuildCsvHeader(header);
   const missing = ["product", "build", "line", "update", "kind", "releaseDate"].filter((c) => !header.includes(c));
-  if (missing.length > 0) {
-    throw new KnowledgeError(`${file}:1: the header lacks column(s) ${missing.join(", ")} (expected ${CSV_COLUMNS.join(",")})`);
+  if (!microsoft && missing.length > 0) {
+    throw new KnowledgeError(
+      `${file}:1: the header lacks column(s) ${missing.join(", ")} (expected ${CSV_COLUMNS.join(",")}, or Microsoft's ${MS_CSV_COLUMNS.join(",")})`,
+    );
   }
   const rows: ImportedRow[] = [];
   const errors: string[] = [];
+  const skipped = new Map<string, number>();
   for (let i = 1; i < lines.length; i++) {
     const line = lines[i]!;
     if (line.trim() === "" || line.startsWith("#")) continue;
@@ -216,13 +256,24 @@ function rowsFromCsv(file: string, text: string, sourceId: string): { rows: Impo
       const v = cells[j]?.trim() ?? "";
       if (v !== "") obj[h] = v;
     });
+    const where = `${file}:${i + 1}`;
+    if (microsoft) {
+      const m = fromMicrosoftRow(obj as Record<string, string>);
+      if ("skip" in m) skipped.set(m.skip, (skipped.get(m.skip) ?? 0) + 1);
+      else if ("error" in m) errors.push(`${where}: ${m.error}`);
+      else pushRow(toRow({ ...m.row }, where, sourceId), rows, errors);
+      continue;
+    }
     if (typeof obj.cumulative === "string") obj.cumulative = obj.cumulative.toLowerCase() === "true";
     if (typeof obj.namedFixes === "string") obj.namedFixes = obj.namedFixes.split(/[;| ]+/).filter(Boolean);
-    const r = toRow(obj, `${file}:${i + 1}`, sourceId);
-    if (typeof r === "string") errors.push(r);
-    else rows.push(r);
+    pushRow(toRow(obj, where, sourceId), rows, errors);
   }
-  return { rows, errors };
+  return { rows, errors, skipped };
+}
+
+function pushRow(r: ImportedRow | string, rows: ImportedRow[], errors: string[]): void {
+  if (typeof r === "string") errors.push(r);
+  else rows.push(r);
 }
 
 function toRow(obj: Record<string, unknown>, where: string, sourceId: string): ImportedRow | string {
@@ -231,10 +282,11 @@ function toRow(obj: Record<string, unknown>, where: string, sourceId: string): I
   const { product: _p, source: _s, ...rest } = obj;
   const parsed = buildRecordSchema.safeParse({ ...rest, sources: [sourceId] });
   if (!parsed.success) return `${where}: ${describeZodError(parsed.error)}`;
-  return { product, record: parsed.data, where };
+  const given = new Set(Object.keys(rest).filter((k) => rest[k] !== undefined && rest[k] !== null && rest[k] !== ""));
+  return { product, record: parsed.data, given, where };
 }
 
-function rowsFromJson(file: string, text: string, sourceId: string): { rows: ImportedRow[]; errors: string[] } {
+function rowsFromJson(file: string, text: string, sourceId: string): ParsedRows {
   let json: unknown;
   try {
     json = JSON.parse(text);
@@ -243,6 +295,7 @@ function rowsFromJson(file: string, text: string, sourceId: string): { rows: Imp
   }
   const rows: ImportedRow[] = [];
   const errors: string[] = [];
+  const skipped = new Map<string, number>();
   // Either a product table as shipped in knowledge/builds, or an array of rows each naming its product.
   if (json !== null && typeof json === "object" && !Array.isArray(json) && "builds" in json) {
     const table = json as { product?: unknown; builds?: unknown };
@@ -251,10 +304,9 @@ function rowsFromJson(file: string, text: string, sourceId: string): { rows: Imp
     if (!Array.isArray(table.builds)) throw new KnowledgeError(`${file}: builds: expected an array`);
     table.builds.forEach((b: unknown, i) => {
       const r = toRow({ ...(b as Record<string, unknown>), product: table.product }, `${file}: builds[${i}]`, sourceId);
-      if (typeof r === "string") errors.push(r);
-      else rows.push(r);
+      pushRow(r, rows, errors);
     });
-    return { rows, errors };
+    return { rows, errors, skipped };
   }
   if (!Array.isArray(json)) throw new KnowledgeError(`${file}: expected an array of build rows or a product build table`);
   json.forEach((b: unknown, i) => {
@@ -262,22 +314,19 @@ function rowsFromJson(file: string, text: string, sourceId: string): { rows: Imp
       errors.push(`${file}: [${i}]: expected an object`);
       return;
     }
-    const r = toRow(b as Record<string, unknown>, `${file}: [${i}]`, sourceId);
-    if (typeof r === "string") errors.push(r);
-    else rows.push(r);
+    pushRow(toRow(b as Record<string, unknown>, `${file}: [${i}]`, sourceId), rows, errors);
   });
-  return { rows, errors };
+  return { rows, errors, skipped };
 }
 
-function sameRecord(a: BuildRecord, b: BuildRecord): boolean {
-  return (
-    a.line === b.line &&
-    a.update === b.update &&
-    a.kind === b.kind &&
-    a.releaseDate === b.releaseDate &&
-    (a.kb ?? "") === (b.kb ?? "") &&
-    (a.cumulative ?? true) === (b.cumulative ?? true)
-  );
+function fieldText(record: BuildRecord, field: ComparedField): string {
+  if (field === "cumulative") return String(record.cumulative ?? true);
+  return record[field] ?? "";
+}
+
+/** The fields the file gives that differ from the known record. */
+function differences(known: BuildRecord, offered: ImportedRow): ComparedField[] {
+  return COMPARED_FIELDS.filter((f) => offered.given.has(f) && fieldText(known, f) !== fieldText(offered.record, f));
 }
 
 export function updateBuilds(file: string, options: UpdateOptions): UpdateReport {
@@ -285,8 +334,11 @@ export function updateBuilds(file: string, options: UpdateOptions): UpdateReport
   const now = options.now ?? new Date();
   const sourceId = `import-${now.toISOString().slice(0, 10)}-${path.basename(file).toLowerCase().replace(/[^a-z0-9]+/g, "-")}`.replace(/-+$/, "");
   const isJson = /^\s*[[{]/.test(text);
-  const { rows, errors } = isJson ? rowsFromJson(file, text, sourceId) : rowsFromCsv(file, text, sourceId);
-  if (rows.length === 0 && errors.length === 0) throw new KnowledgeError(`${file}: no build rows`);
+  const { rows, errors, skipped } = isJson ? rowsFromJson(file, text, sourceId) : rowsFromCsv(file, text, sourceId);
+  if (rows.length === 0 && errors.length === 0) {
+    const why = skipped.size > 0 ? ` Vigie judges (${[...skipped.keys()].join("; ")})` : "";
+    throw new KnowledgeError(`${file}: no build rows${why}`);
+  }
   const files = readKnowledgeFiles(options.builtinDir, options.overlayDir);
   const current = KnowledgeBase.fromFiles(files);
   const seen = new Map<string, string>();
@@ -305,22 +357,60 @@ export function updateBuilds(file: string, options: UpdateOptions): UpdateReport
       `${file}: refused, ${errors.length} invalid row(s); the knowledge base is unchanged:\n  ${shown}${errors.length > 20 ? "\n  …" : ""}`,
     );
   }
-  const report: UpdateReport = { kind: "builds", file, added: [], changed: [], removed: [], kept: [], unchanged: 0, written: false };
+  const report: UpdateReport = {
+    kind: "builds",
+    file,
+    added: [],
+    changed: [],
+    conflicts: [],
+    skipped: [...skipped].map(([reason, n]) => ({ reason, rows: n })),
+    removed: [],
+    kept: [],
+    unchanged: 0,
+    written: false,
+  };
+  // The records as they are now (shipped tables with earlier imports applied), to compare and to amend.
+  const currentRecords = new Map(mergeBuildFiles(files.builds, files.overlayBuilds).flatMap((t) => t.builds.map((b) => [b.build, b] as const)));
   const byProduct = new Map<ProductKey, BuildRecord[]>();
+  const write = (product: ProductKey, record: BuildRecord): void => {
+    const list = byProduct.get(product) ?? [];
+    list.push(record);
+    byProduct.set(product, list);
+  };
   for (const r of rows) {
-    const known = current.byBuild.get(r.record.build);
-    if (!known) report.added.push(`${r.record.build} (${r.product} ${r.record.line} ${r.record.update})`);
-    else {
-      const shipped = { ...r.record, line: known.line, update: known.update, kind: known.kind, releaseDate: known.releaseDate, kb: known.kb, cumulative: known.cumulative };
-      if (!sameRecord(r.record, shipped)) report.changed.push(`${r.record.build} (${r.product} ${known.line} ${known.update} -> ${r.record.line} ${r.record.update})`);
-      else {
-        report.unchanged++;
-        continue;
-      }
+    const known = currentRecords.get(r.record.build);
+    if (!known) {
+      report.added.push(`${r.record.build} (${r.product} ${r.record.line} ${r.record.update})`);
+      write(r.product, r.record);
+      continue;
     }
-    const list = byProduct.get(r.product) ?? [];
-    list.push(r.record);
-    byProduct.set(r.product, list);
+    const fields = differences(known, r);
+    if (fields.length === 0) {
+      report.unchanged++;
+      continue;
+    }
+    const accepted = options.acceptChanges === true;
+    for (const field of fields) {
+      report.conflicts.push({
+        build: r.record.build,
+        product: r.product,
+        field,
+        current: fieldText(known, field),
+        currentSources: [...known.sources],
+        ...(known.note ? { currentNote: known.note } : {}),
+        offered: fieldText(r.record, field),
+        accepted,
+      });
+    }
+    if (!accepted) continue;
+    report.changed.push(`${r.record.build} (${r.product} ${fields.map((f) => `${f} ${fieldText(known, f) || "(none)"} -> ${fieldText(r.record, f)}`).join(", ")})`);
+    // The file's values replace the conflicting fields; the record now rests on the imported file alone.
+    const { audit: _audit, note: _note, ...rest } = known;
+    const amended: BuildRecord = { ...rest, sources: [sourceId] };
+    for (const f of fields) Object.assign(amended, { [f]: r.record[f] });
+    if (fields.includes("releaseDate")) delete amended.dateApproximate;
+    amended.note = `${fields.map((f) => `${f} was ${fieldText(known, f) || "(none)"}`).join(", ")} (sources: ${known.sources.join(", ")}) before vigie kb update --accept-changes took ${path.basename(file)}'s value`;
+    write(r.product, amended);
   }
   const inFile = new Set(rows.map((r) => r.record.build));
   report.kept = current.builds.filter((b) => !inFile.has(b.build)).map((b) => b.build);

@@ -104,7 +104,7 @@ describe("kb update --kev", () => {
 });
 
 describe("kb update --builds", () => {
-  it("imports a CSV: new builds are known afterwards, corrections are reported as changed", () => {
+  it("imports a CSV: new builds are known afterwards; a known build described differently is a conflict, kept", () => {
     const file = path.join(work, "builds.csv");
     writeFileSync(
       file,
@@ -117,16 +117,36 @@ describe("kb update --builds", () => {
     );
     const r = updateBuilds(file, { builtinDir, overlayDir });
     expect(r.added).toEqual(["15.1.2176.14 (2016 CU19 May21SU)"]);
-    expect(r.changed).toHaveLength(1);
-    expect(r.changed[0]).toMatch(/^15\.1\.2176\.12/);
+    // kb-mini's 15.1.2176.12 has KB5001779 (its source "t"); the file offers KB5001780.
+    expect(r.conflicts).toEqual([
+      { build: "15.1.2176.12", product: "2016", field: "kb", current: "KB5001779", currentSources: ["t"], offered: "KB5001780", accepted: false },
+    ]);
+    expect(r.changed).toEqual([]);
     expect(r.unchanged).toBe(1);
     expect(r.removed).toEqual([]);
     const kb = loadKnowledgeBase({ builtinDir, overlayDir });
     const e = new BuildExplainer(kb).explain("15.1.2176.14");
     expect(e.update).toBe("May21SU");
     expect(e.cves.find((c) => c.id === "CVE-2021-26855")!.status).toBe("patched");
-    expect(kb.byBuild.get("15.1.2176.12")!.kb).toBe("KB5001780");
+    expect(kb.byBuild.get("15.1.2176.12")!.kb).toBe("KB5001779");
+    expect(kb.byBuild.get("15.1.2176.12")!.sources.map((s) => s.id)).toEqual(["t"]);
     expect(kb.byBuild.get("15.1.2176.14")!.sources[0]!.url).toContain("builds.csv");
+  });
+
+  it("--accept-changes: the file's value replaces the conflicting field, the rest of the record stays", () => {
+    const file = path.join(work, "builds.json");
+    // No kb given: not an offer to remove it. The date differs: a conflict, accepted.
+    writeFileSync(file, JSON.stringify([{ product: "2016", build: "15.1.2176.12", line: "CU19", update: "Apr21SU", kind: "su", releaseDate: "2021-04-14" }]));
+    const r = updateBuilds(file, { builtinDir, overlayDir, acceptChanges: true });
+    expect(r.conflicts).toEqual([
+      { build: "15.1.2176.12", product: "2016", field: "releaseDate", current: "2021-04-13", currentSources: ["t"], offered: "2021-04-14", accepted: true },
+    ]);
+    expect(r.changed).toEqual(["15.1.2176.12 (2016 releaseDate 2021-04-13 -> 2021-04-14)"]);
+    const b = loadKnowledgeBase({ builtinDir, overlayDir }).byBuild.get("15.1.2176.12")!;
+    expect(b.releaseDate).toBe("2021-04-14");
+    expect(b.kb).toBe("KB5001779");
+    expect(b.sources.map((s) => s.url)).toEqual([`file://${file}`]);
+    expect(b.note).toMatch(/releaseDate was 2021-04-13 \(sources: t\)/);
   });
 
   it("imports a JSON array of rows", () => {

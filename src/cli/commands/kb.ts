@@ -52,16 +52,34 @@ function explanationText(e: BuildExplanation): string {
   return `${wrapText(head, width).join("\n")}\n${table}\n`;
 }
 
+/** Exit status of `kb update --builds` when the file offered changes to known builds that were not taken. */
+export const EXIT_CONFLICTS_KEPT = 3;
+
 function printReport(r: UpdateReport, verbose: boolean): void {
   const out = process.stdout;
-  const list = (label: string, items: string[]): void => {
+  const list = (label: string, mark: string, items: string[]): void => {
     out.write(`${label}: ${items.length}\n`);
-    for (const i of items) out.write(`  ${label === "removed" ? "-" : label === "added" ? "+" : "~"} ${i}\n`);
+    for (const i of items) out.write(`  ${mark} ${safe(i, 300)}\n`);
   };
-  out.write(`${r.kind === "kev" ? "KEV feed" : "Builds table"} ${r.file}${r.written ? "" : " (dry run: nothing written)"}\n`);
-  list("added", r.added);
-  list("changed", r.changed);
-  list("removed", r.removed);
+  out.write(`${r.kind === "kev" ? "KEV feed" : "Builds table"} ${safe(r.file, 300)}${r.written ? "" : " (dry run: nothing written)"}\n`);
+  list("added", "+", r.added);
+  if (r.kind === "kev") {
+    list("changed", "~", r.changed);
+    list("removed", "-", r.removed);
+  } else {
+    const kept = r.conflicts.filter((c) => !c.accepted);
+    const accepted = r.conflicts.filter((c) => c.accepted);
+    out.write(`conflicts kept: ${kept.length}${kept.length > 0 ? " (the knowledge base keeps its value; --accept-changes takes the file's)" : ""}\n`);
+    for (const c of kept) {
+      out.write(
+        `  ! ${c.build} ${c.field}: keeps ${c.current || "(none)"} (sources: ${c.currentSources.join(", ")}); the file offers ${safe(c.offered, 80)}\n`,
+      );
+      if (c.currentNote) out.write(`      note: ${safe(c.currentNote, 400)}\n`);
+    }
+    out.write(`accepted: ${accepted.length}\n`);
+    for (const c of accepted) out.write(`  ~ ${c.build} ${c.field}: ${c.current || "(none)"} -> ${safe(c.offered, 80)} (was from: ${c.currentSources.join(", ")})\n`);
+    for (const s of r.skipped) out.write(`skipped: ${s.rows} row(s) of ${s.reason}\n`);
+  }
   out.write(`unchanged: ${r.unchanged}\n`);
   if (r.kind === "kev" && r.kept.length > 0) {
     out.write(`kept: ${r.kept.length} CVE(s) absent from the feed were kept (pass --allow-removals to drop them): ${r.kept.join(", ")}\n`);
@@ -188,22 +206,39 @@ export function registerKb(program: Command): void {
   kb.command("update")
     .description("import a newer CISA KEV feed (JSON) or builds table (CSV or JSON) without a new release")
     .option("--kev <file>", "CISA known_exploited_vulnerabilities.json")
-    .option("--builds <file>", "builds table: CSV with columns product,build,line,update,kind,releaseDate[,kb,cumulative,namedFixes,note], or JSON")
+    .option(
+      "--builds <file>",
+      "builds table: CSV with columns product,build,line,update,kind,releaseDate[,kb,cumulative,namedFixes,note], Microsoft's ExchangeBuildNumbers.csv (Product Name,Build Number,Date,KB,Blog), or JSON",
+    )
     .option("--dry-run", "show what would change, write nothing")
     .option("--allow-removals", "drop KEV data of CVEs the feed no longer lists (otherwise kept and reported)")
+    .option("--accept-changes", "builds: take the file's value where it differs from a known build (otherwise the current value is kept and the difference reported as a conflict)")
     .option("--verbose", "list every build kept")
     .option(kbDir, kbDirHelp)
-    .action((opts: { kev?: string; builds?: string; dryRun?: boolean; allowRemovals?: boolean; verbose?: boolean } & KbDirOption) => {
+    .addHelpText(
+      "after",
+      `
+New builds are added. A known build the file describes differently (another KB, date, CU or update name) is a
+conflict: the knowledge base keeps its value, and the report shows it with its sources and the file's value.
+Exit status: 0 imported (or nothing to do); ${EXIT_CONFLICTS_KEPT} imported, but conflicts were kept (rerun with
+--accept-changes to take them); 2 the file was refused (every bad row named) and nothing was written.`,
+    )
+    .action((opts: { kev?: string; builds?: string; dryRun?: boolean; allowRemovals?: boolean; acceptChanges?: boolean; verbose?: boolean } & KbDirOption) => {
       if (!opts.kev && !opts.builds) throw new UsageError("kb update needs --kev <file> or --builds <file>");
       const options = {
         builtinDir: builtinKnowledgeDir(),
         overlayDir: opts.kbDir ?? defaultOverlayDir(),
         dryRun: opts.dryRun ?? false,
         allowRemovals: opts.allowRemovals ?? false,
+        acceptChanges: opts.acceptChanges ?? false,
       };
       try {
         if (opts.kev) printReport(updateKev(opts.kev, options), opts.verbose ?? false);
-        if (opts.builds) printReport(updateBuilds(opts.builds, options), opts.verbose ?? false);
+        if (opts.builds) {
+          const report = updateBuilds(opts.builds, options);
+          printReport(report, opts.verbose ?? false);
+          if (report.conflicts.some((c) => !c.accepted)) process.exitCode = EXIT_CONFLICTS_KEPT;
+        }
       } catch (err) {
         if (err instanceof KnowledgeError || (err instanceof Error && err.name === "KnowledgeConsistencyError")) {
           throw new UsageError(`${err.message}\nthe knowledge base was not changed`);
