@@ -11,7 +11,7 @@
  * the longest matching prefix wins; an AS scope applies only where no prefix matches. Bad rows are named by
  * line and skipped; the good rows around them are kept.
  */
-import { readLines } from "../import/lines.js";
+import { readLines, type Line } from "../import/lines.js";
 import { parseCsvLine } from "../util/csv.js";
 import { formatPrefix, parseAddress, parsePrefix, type Prefix } from "./prefix.js";
 
@@ -141,9 +141,29 @@ export class ContactBook {
 
 /** Read a contacts file (gzip accepted). Throws only when the file cannot be read or has no header. */
 export async function loadContacts(file: string): Promise<ContactBook> {
+  return contactsFromLines(readLines(file, { maxLineBytes: MAX_CONTACT_LINE }), file);
+}
+
+/** The lines of a contacts file held in memory (an upload), numbered from 1, with the same line-length limit. */
+function* textLines(text: string): Generator<Line> {
+  let no = 0;
+  for (const raw of text.split("\n")) {
+    no++;
+    const line = raw.endsWith("\r") ? raw.slice(0, -1) : raw;
+    if (Buffer.byteLength(line, "utf8") > MAX_CONTACT_LINE) yield { no, text: "", tooLong: Buffer.byteLength(line, "utf8") };
+    else yield { no, text: line };
+  }
+}
+
+/** A contacts file given as text (a dashboard upload); `label` names it in errors. Same rules as loadContacts. */
+export function parseContacts(text: string, label: string): Promise<ContactBook> {
+  return contactsFromLines(textLines(text), label);
+}
+
+async function contactsFromLines(lines: AsyncIterable<Line> | Iterable<Line>, label: string): Promise<ContactBook> {
   const book = new ContactBook();
   let header = false;
-  for await (const line of readLines(file, { maxLineBytes: MAX_CONTACT_LINE })) {
+  for await (const line of lines) {
     if (line.tooLong !== undefined) {
       book.bad.push({ line: line.no, reason: `line longer than ${MAX_CONTACT_LINE} bytes` });
       continue;
@@ -160,7 +180,7 @@ export async function loadContacts(file: string): Promise<ContactBook> {
     if (!header) {
       const names = f.map((x) => x.trim().toLowerCase());
       if (CONTACTS_HEADER.some((h, i) => names[i] !== h)) {
-        throw new Error(`${file}:${line.no}: the first line must be the header ${CONTACTS_HEADER.join(",")}`);
+        throw new Error(`${label}:${line.no}: the first line must be the header ${CONTACTS_HEADER.join(",")}`);
       }
       header = true;
       continue;
@@ -172,6 +192,6 @@ export async function loadContacts(file: string): Promise<ContactBook> {
     const err = book.add(f[0]!, f[1]!, f[2]!, f[3] ?? "");
     if (err !== undefined) book.bad.push({ line: line.no, reason: err });
   }
-  if (!header) throw new Error(`${file}: empty (expected the header ${CONTACTS_HEADER.join(",")})`);
+  if (!header) throw new Error(`${label}: empty (expected the header ${CONTACTS_HEADER.join(",")})`);
   return book;
 }

@@ -106,6 +106,8 @@ export interface ComposedNotice {
   notice: NewNotice;
   subject: string;
   text: string;
+  /** The CSV attachment (its file name: attachmentName). */
+  csv: string;
 }
 
 export async function composeNotice(p: OrgPlan, c: ComposeContext): Promise<ComposedNotice> {
@@ -131,6 +133,7 @@ export async function composeNotice(p: OrgPlan, c: ComposeContext): Promise<Comp
   return {
     subject: built.subject,
     text: built.text,
+    csv: built.csv,
     notice: {
       id,
       kind: c.kind,

@@ -53,6 +53,31 @@ export interface RemediationGroup {
 }
 
 
+/** The first notice per (organisation, ip, cve), among the items asked for. */
+function firstNotices(items: readonly NotifiedItem[], cves?: ReadonlySet<string>, include?: ItemFilter): Map<string, NotifiedItem> {
+  const first = new Map<string, NotifiedItem>();
+  for (const i of items) {
+    if (cves && !cves.has(i.cve)) continue;
+    if (include && !include(i)) continue;
+    const k = `${i.organisation}\u0000${i.ip}\u0000${i.cve}`;
+    const prev = first.get(k);
+    if (!prev || i.notifiedAt < prev.notifiedAt) first.set(k, i);
+  }
+  return first;
+}
+
+/** Per address, per snapshot: the Exchange status key, or null (covered, no Exchange server there). */
+function seenByAddress(facts: RemediationFacts): Map<string, Map<string, string | null>> {
+  const seen = new Map<string, Map<string, string | null>>();
+  for (const r of facts.seen) {
+    let m = seen.get(r.ip);
+    if (!m) seen.set(r.ip, (m = new Map()));
+    // An Exchange record wins over a "covered, nothing there" row of the same snapshot.
+    if (!m.has(r.snapshotId) || r.statusKey !== null) m.set(r.snapshotId, r.statusKey);
+  }
+  return seen;
+}
+
 function stateOf(key: string | null | undefined, cve: string): RemediationState {
   if (key === null || key === undefined) return "gone";
   const status = parseStatusKey(key).find(([id]) => id === cve)?.[1];
@@ -61,25 +86,15 @@ function stateOf(key: string | null | undefined, cve: string): RemediationState 
   return "unknown";
 }
 
-export function trackItems(facts: RemediationFacts, at: Date, cves?: ReadonlySet<string>): TrackedItem[] {
+/** Which notified items a caller may see (a constituency); all when undefined. */
+export type ItemFilter = (item: NotifiedItem) => boolean;
+
+export function trackItems(facts: RemediationFacts, at: Date, cves?: ReadonlySet<string>, include?: ItemFilter): TrackedItem[] {
   const order = new Map<string, number>();
   const snaps: Snapshot[] = facts.snapshots;
   snaps.forEach((s, i) => order.set(s.id, i));
-  const seen = new Map<string, Map<string, string | null>>();
-  for (const r of facts.seen) {
-    let m = seen.get(r.ip);
-    if (!m) seen.set(r.ip, (m = new Map()));
-    // An Exchange record wins over a "covered, nothing there" row of the same snapshot.
-    if (!m.has(r.snapshotId) || r.statusKey !== null) m.set(r.snapshotId, r.statusKey);
-  }
-  // First notice per (organisation, ip, cve).
-  const first = new Map<string, NotifiedItem>();
-  for (const i of facts.items) {
-    if (cves && !cves.has(i.cve)) continue;
-    const k = `${i.organisation}\u0000${i.ip}\u0000${i.cve}`;
-    const prev = first.get(k);
-    if (!prev || i.notifiedAt < prev.notifiedAt) first.set(k, i);
-  }
+  const seen = seenByAddress(facts);
+  const first = firstNotices(facts.items, cves, include);
   const atDay = at.toISOString();
   const out: TrackedItem[] = [];
   for (const i of first.values()) {
@@ -129,7 +144,7 @@ export function p90(values: readonly number[]): number | null {
   return percentile([...values].sort((a, b) => a - b), 0.9);
 }
 
-const groupKey = (i: TrackedItem, by: RemediationBy): string =>
+const groupKey = (i: Pick<TrackedItem, "organisation" | "country" | "asn">, by: RemediationBy): string =>
   by === "org" ? i.organisation : by === "country" ? (i.country ?? "unknown") : i.asn !== null ? `AS${i.asn}` : "unknown";
 
 export function remediationGroups(items: readonly TrackedItem[], by: RemediationBy): RemediationGroup[] {
@@ -164,8 +179,64 @@ export interface RemediationReport {
 /** What `vigie remediation` and a dashboard page show, from any Store. */
 export async function remediationReport(
   store: { remediationFacts(): Promise<RemediationFacts> },
-  o: { by: RemediationBy; cves?: ReadonlySet<string>; overdueDays?: number; at?: Date },
+  o: { by: RemediationBy; cves?: ReadonlySet<string>; overdueDays?: number; at?: Date; include?: ItemFilter },
 ): Promise<RemediationReport> {
-  const items = trackItems(await store.remediationFacts(), o.at ?? new Date(), o.cves);
+  const items = trackItems(await store.remediationFacts(), o.at ?? new Date(), o.cves, o.include);
   return { by: o.by, groups: remediationGroups(items, o.by), overdue: overdueItems(items, o.overdueDays ?? 0), items };
+}
+
+export interface SeriesPoint {
+  snapshot: string;
+  date: string;
+  /** Servers notified in this snapshot's notices or earlier ones. */
+  notified: number;
+  /** Of those, servers with at least one notified CVE still vulnerable here. */
+  stillVulnerable: number;
+}
+
+export interface RemediationSeries {
+  key: string;
+  points: SeriesPoint[];
+}
+
+/**
+ * Still-vulnerable servers over time, per group: for every snapshot, the notified servers (one per organisation
+ * and address) whose notice came from that snapshot or an earlier one, and how many of them still have a
+ * notified CVE vulnerable there. A snapshot that does not cover a server (a scan that did not reach it) carries
+ * its previous state forward; an import covers every server (a server missing from it is gone, not vulnerable).
+ */
+export function remediationSeries(facts: RemediationFacts, by: RemediationBy, cves?: ReadonlySet<string>, include?: ItemFilter): RemediationSeries[] {
+  const snaps = facts.snapshots;
+  const order = new Map<string, number>();
+  snaps.forEach((s, i) => order.set(s.id, i));
+  const seen = seenByAddress(facts);
+  /** Per server (organisation + address): its group, the first snapshot it was told about, its notified CVEs. */
+  const servers = new Map<string, { key: string; ip: string; from: number; cves: Set<string> }>();
+  for (const i of firstNotices(facts.items, cves, include).values()) {
+    const k = `${i.organisation}\u0000${i.ip}`;
+    const from = order.get(i.snapshotId) ?? 0;
+    let s = servers.get(k);
+    if (!s) servers.set(k, (s = { key: groupKey(i, by), ip: i.ip, from, cves: new Set() }));
+    s.from = Math.min(s.from, from);
+    s.cves.add(i.cve);
+  }
+  const groups = new Map<string, SeriesPoint[]>();
+  for (const s of servers.values()) {
+    let points = groups.get(s.key);
+    if (!points) groups.set(s.key, (points = snaps.map((x) => ({ snapshot: x.id, date: x.date, notified: 0, stillVulnerable: 0 }))));
+    const m = seen.get(s.ip) ?? new Map<string, string | null>();
+    let vulnerable = true; // it was notified because it was vulnerable in its notice's snapshot
+    for (let k = s.from; k < snaps.length; k++) {
+      const snap = snaps[k]!;
+      if (m.has(snap.id) || snap.kind === "import") vulnerable = [...s.cves].some((cve) => stateOf(m.get(snap.id), cve) === "stillVulnerable");
+      points[k]!.notified++;
+      if (vulnerable) points[k]!.stillVulnerable++;
+    }
+  }
+  return [...groups.entries()]
+    .map(([key, points]) => ({ key, points }))
+    .sort((a, b) => {
+      const last = (x: RemediationSeries): number => x.points[x.points.length - 1]?.stillVulnerable ?? 0;
+      return last(b) - last(a) || (a.key < b.key ? -1 : a.key > b.key ? 1 : 0);
+    });
 }

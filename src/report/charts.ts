@@ -39,6 +39,48 @@ export interface ChartEvent {
   label: string;
 }
 
+/** Dashed rules with labels for the events of a campaign's timeline, over a temporal x axis. */
+function eventLayers(events: readonly ChartEvent[]): object[] {
+  // Labels alternate between rows so that events a few days apart stay readable.
+  const marks = events.map((e, i) => ({ date: e.date, label: e.label.length > 48 ? `${e.label.slice(0, 47)}…` : e.label, row: i % 4 }));
+  if (marks.length === 0) return [];
+  return [
+    { data: { values: marks }, mark: { type: "rule", color: "#555", strokeDash: [4, 3], strokeWidth: 1 }, encoding: { x: { field: "date", type: "temporal" } } },
+    {
+      data: { values: marks },
+      mark: { type: "text", align: "left", baseline: "top", dx: 3, fontSize: 9, color: "#333", angle: 0 },
+      encoding: {
+        x: { field: "date", type: "temporal" },
+        y: { field: "row", type: "quantitative", scale: { domain: [0, 12], reverse: true }, axis: null },
+        text: { field: "label" },
+      },
+    },
+  ];
+}
+
+/** Still-vulnerable notified servers per snapshot, one line per group (organisation, country or ASN), with the events. */
+export function remediationLineSpec(series: ReadonlyArray<{ key: string; points: ReadonlyArray<{ date: string; stillVulnerable: number }> }>, subtitle: string, events: readonly ChartEvent[] = []): TopLevelSpec {
+  const values = series.flatMap((g) => g.points.map((p) => ({ date: p.date, series: g.key.length > 60 ? `${g.key.slice(0, 59)}…` : g.key, servers: p.stillVulnerable })));
+  const lines = {
+    data: { values },
+    mark: { type: "line", point: true },
+    encoding: {
+      x: { field: "date", type: "temporal", title: "snapshot date", axis: { format: "%Y-%m-%d", labelAngle: -30 } },
+      y: { field: "servers", type: "quantitative", title: "notified servers still vulnerable" },
+      color: { field: "series", type: "nominal", title: null, legend: { labelLimit: 360 } },
+    },
+  };
+  return {
+    $schema: "https://vega.github.io/schema/vega-lite/v6.json",
+    title: { text: "Notified Exchange servers still vulnerable", subtitle: events.length > 0 ? `${subtitle}; dashed lines: events of the campaign's timeline` : subtitle },
+    width: 640,
+    height: 320,
+    layer: [lines, ...eventLayers(events)],
+    resolve: { scale: { y: "independent" } },
+    config,
+  } as TopLevelSpec;
+}
+
 export function trendLineSpec(t: Trend, cves: string[], events: readonly ChartEvent[] = []): TopLevelSpec {
   const values = t.points.flatMap((p) => [
     { date: p.date, series: "exposed", servers: p.exposed },
@@ -55,26 +97,10 @@ export function trendLineSpec(t: Trend, cves: string[], events: readonly ChartEv
       color: { field: "series", type: "nominal", title: null, legend: { labelLimit: 360 } },
     },
   };
-  // Labels alternate between rows so that events a few days apart stay readable.
-  const marks = events.map((e, i) => ({ date: e.date, label: e.label.length > 48 ? `${e.label.slice(0, 47)}…` : e.label, row: i % 4 }));
-  const layers: object[] = [lines];
-  if (marks.length > 0) {
-    layers.push(
-      { data: { values: marks }, mark: { type: "rule", color: "#555", strokeDash: [4, 3], strokeWidth: 1 }, encoding: { x: { field: "date", type: "temporal" } } },
-      {
-        data: { values: marks },
-        mark: { type: "text", align: "left", baseline: "top", dx: 3, fontSize: 9, color: "#333", angle: 0 },
-        encoding: {
-          x: { field: "date", type: "temporal" },
-          y: { field: "row", type: "quantitative", scale: { domain: [0, 12], reverse: true }, axis: null },
-          text: { field: "label" },
-        },
-      },
-    );
-  }
+  const layers: object[] = [lines, ...eventLayers(events)];
   return {
     $schema: "https://vega.github.io/schema/vega-lite/v6.json",
-    title: { text: "Exchange servers exposed and vulnerable over time", subtitle: marks.length > 0 ? `${scope}; dashed lines: events of the campaign's timeline` : scope },
+    title: { text: "Exchange servers exposed and vulnerable over time", subtitle: events.length > 0 ? `${scope}; dashed lines: events of the campaign's timeline` : scope },
     width: 640,
     height: 320,
     layer: layers,

@@ -27,12 +27,13 @@ import { censusRoutes } from "./routes/census.js";
 import { healthRoutes } from "./routes/health.js";
 import { hostRoutes } from "./routes/hosts.js";
 import { kbRoutes } from "./routes/kb.js";
+import { remediationRoutes } from "./routes/remediation.js";
 import { sessionRoutes } from "./routes/session.js";
 import { snapshotRoutes } from "./routes/snapshots.js";
 import { triageRoutes } from "./routes/triage.js";
 import { userRoutes } from "./routes/users.js";
 
-export const ROUTES: Route[] = [...healthRoutes, ...sessionRoutes, ...snapshotRoutes, ...censusRoutes, ...hostRoutes, ...kbRoutes, ...triageRoutes, ...userRoutes, ...openapiRoutes];
+export const ROUTES: Route[] = [...healthRoutes, ...sessionRoutes, ...snapshotRoutes, ...censusRoutes, ...hostRoutes, ...kbRoutes, ...triageRoutes, ...remediationRoutes, ...userRoutes, ...openapiRoutes];
 
 export const defaultWebDir = (): string => path.join(packageRoot(), "dist", "web");
 

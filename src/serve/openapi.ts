@@ -121,6 +121,73 @@ export const OPENAPI = {
       get: { summary: "triage reports (constituency-limited users: their own)", responses: { "200": json("reports"), ...errors } },
     },
     "/api/triage/{id}": { get: { summary: "one triage report, findings in timeline order", parameters: [{ name: "id", in: "path", required: true, schema: { type: "string" } }], responses: { "200": json("report"), "404": json("none"), ...errors } } },
+    "/api/remediation": {
+      get: {
+        summary: "remediation per group: the JSON of `vigie remediation --by … --json` (constituency-limited users: their notified servers only)",
+        parameters: [q("by", "org|country|asn (default org)"), q("cve", "only this CVE")],
+        responses: { "200": json("{by, groups:[{key,notified,remediated,stillVulnerable,unknown,gone,medianDaysToFix,p90DaysToFix}]}"), ...errors },
+      },
+    },
+    "/api/remediation/overdue": {
+      get: {
+        summary: "the escalation list: the JSON of `vigie remediation --overdue N --json`",
+        parameters: [q("overdueDays", "days since the notice (default 14)", { type: "integer" }), q("cve", "only this CVE"), q("at", "ISO time the days are measured at (default now)")],
+        responses: { "200": json("{overdueDays, servers:[{organisation,ip,port,hostname,cve,country,asn,notifiedAt,daysSinceNotice,snapshot,snapshotDate}]}"), ...errors },
+      },
+    },
+    "/api/remediation/series": {
+      get: {
+        summary: "notified servers still vulnerable per snapshot, one series per group, with the timeline events of the notified CVEs and their sources",
+        parameters: [q("by", "org|country|asn (default org)"), q("cve", "only this CVE")],
+        responses: { "200": json("{by, cves, snapshots:[{id,date,kind}], series:[{key, points:[{snapshot,date,notified,stillVulnerable}]}], events:[…], sources:{…}}"), ...errors },
+      },
+    },
+    "/api/remediation/series.svg": {
+      get: { summary: "the series as a chart (SVG), timeline events marked", parameters: [q("by", "org|country|asn"), q("cve", "CVE")], responses: { "200": { description: "SVG", content: { "image/svg+xml": {} } }, ...errors } },
+    },
+    "/api/notices": {
+      get: {
+        summary: "notices recorded, newest first, with recipients (delivery state, relay reply) and (server, CVE) items; constituency-limited users: notices with items inside, those items only",
+        parameters: [q("snapshot", "only notices of this snapshot"), q("kind", "notice|reminder")],
+        responses: { "200": json("{notices:[…]}"), ...errors },
+      },
+    },
+    "/api/notices/{id}/raw": {
+      get: {
+        summary: "one message as sent (RFC 5322), as text/plain (analysts and admins; a constituency-limited one only when every server of the notice is inside)",
+        parameters: [{ name: "id", in: "path", required: true, schema: { type: "string", format: "uuid" } }],
+        responses: { "200": { description: "the message", content: { "text/plain": {} } }, "404": json("no such notice"), ...errors },
+      },
+    },
+    "/api/notices/dry-run": {
+      post: {
+        summary: "the notices `vigie notify` would send now for a contacts file, composed but NOT sent and NOT recorded (analysts and admins; constituency-limited: servers inside only)",
+        requestBody: {
+          content: {
+            "application/json": {
+              schema: {
+                type: "object",
+                required: ["contacts", "from"],
+                properties: {
+                  contacts: { type: "string", description: "the contacts CSV (scope,organisation,email,language) as text; the whole body at most 1 MiB" },
+                  from: { type: "string", description: 'sender, e.g. "CERT Example <cert@example.org>"' },
+                  snapshot: { type: "string", description: "default: the newest" },
+                  cves: { type: "array", items: { type: "string" } },
+                  unknown: { type: "boolean", description: "also servers whose verdict is unknown" },
+                  at: { type: "string", description: "notice time (ISO), default now" },
+                },
+              },
+            },
+          },
+        },
+        responses: {
+          "200": json("{dryRun:true, snapshot, at, contacts:{organisations,rows,skipped,badRows:[{line,reason}]}, unowned, alreadyNotified, messages:[{organisation,recipients,language,subject,messageId,servers,items,text,attachment:{filename,contentType,content}}]}"),
+          "413": json("body larger than 1 MiB"),
+          "415": json("not application/json"),
+          ...errors,
+        },
+      },
+    },
     "/api/users": { get: { summary: "accounts and their token ids (admins only)", responses: { "200": json("users"), ...errors } } },
     "/api/openapi.json": { get: { summary: "this document", responses: { "200": json("OpenAPI") } } },
   },

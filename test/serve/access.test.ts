@@ -133,6 +133,14 @@ describe("a constituency-limited user", () => {
       "/^\\/api\\/triage$/",
       "/^\\/api\\/triage\\/([0-9a-f]{16})$/",
       "/^\\/api\\/users$/",
+      // Remediation and notices: constituency checks in test/serve/remediation.test.ts.
+      "/^\\/api\\/remediation$/",
+      "/^\\/api\\/remediation\\/overdue$/",
+      "/^\\/api\\/remediation\\/series$/",
+      "/^\\/api\\/remediation\\/series\\.svg$/",
+      "/^\\/api\\/notices$/",
+      "/^\\/api\\/notices\\/([0-9a-f-]{36})\\/raw$/",
+      "/^\\/api\\/notices\\/dry-run$/",
       "/^\\/api\\/openapi\\.json$/",
     ]);
     for (const r of ROUTES) expect(covered.has(String(r.path)), String(r.path)).toBe(true);

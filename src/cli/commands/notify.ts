@@ -8,7 +8,8 @@ import { readFileSync, writeFileSync, mkdirSync } from "node:fs";
 import path from "node:path";
 import type { Command } from "commander";
 import type { ContactBook } from "../../notify/contacts.js";
-import { composeNotice, deliver, fromAddress, itemsOf, planNotices, Relay, type ComposeContext, type ComposedNotice, type DeliverySummary, type OrgPlan } from "../../notify/notify.js";
+import { composeNotice, deliver, fromAddress, itemsOf, Relay, type ComposedNotice, type DeliverySummary, type OrgPlan } from "../../notify/notify.js";
+import { noticeKnowledge, prepareNotices, slimOwnerRow, snapshotInfo } from "../../notify/prepare.js";
 import type { NoticeServer } from "../../notify/message.js";
 import { remediationReport } from "../../notify/remediation.js";
 import type { OwnerRow, Store } from "../../store/store.js";
@@ -43,13 +44,6 @@ interface NotifyOptions {
   kbDir?: string;
 }
 
-/** Keep only what the CSV and the text use of an observation (a stored one can be tens of kilobytes). */
-function slim(row: OwnerRow): OwnerRow {
-  const o = JSON.parse(row.observation) as { tls?: unknown; ntlm?: { netbiosComputer?: unknown } | null };
-  const ntlm = o.ntlm && typeof o.ntlm.netbiosComputer === "string" ? { netbiosComputer: o.ntlm.netbiosComputer } : undefined;
-  return { ...row, observation: JSON.stringify({ tls: o.tls ?? null, ...(ntlm ? { ntlm } : {}) }) };
-}
-
 function parseAt(at: string | undefined): string {
   if (at === undefined) return new Date().toISOString();
   const t = Date.parse(at);
@@ -59,12 +53,6 @@ function parseAt(at: string | undefined): string {
 
 function fileSafe(name: string): string {
   return name.replace(/[^A-Za-z0-9._-]+/g, "_").replace(/^[._]+/, "").slice(0, 80) || "organisation";
-}
-
-async function snapshotInfo(store: Store, id: string): Promise<ComposeContext["snapshot"]> {
-  const s = (await store.getSnapshot(id))!;
-  const format = typeof s.spec.format === "string" ? s.spec.format : null;
-  return { id: s.id, date: s.date, kind: s.kind, format };
 }
 
 /** Reminders: the overdue (server, CVE) items, per organisation and per snapshot showing them still vulnerable. */
@@ -92,7 +80,7 @@ async function planReminders(store: Store, book: ContactBook, o: { at: string; d
     if (!rows) {
       rows = new Map();
       const ips = new Set(report.overdue.filter((i) => i.stateSnapshot === g.snapshotId).map((i) => i.ip));
-      for await (const r of store.census.owners(g.snapshotId, "ip")) if (ips.has(r.ip)) rows.set(r.ip, slim(r));
+      for await (const r of store.census.owners(g.snapshotId, "ip")) if (ips.has(r.ip)) rows.set(r.ip, slimOwnerRow(r));
       rowsBySnapshot.set(g.snapshotId, rows);
     }
     const servers = new Map<string, NoticeServer>();
@@ -161,8 +149,7 @@ export function registerNotify(program: Command): void {
     const at = parseAt(o.at);
     const book = await openContacts(o.contacts, "notify");
     const kb = openKnowledgeBase(o.kbDir !== undefined ? { kbDir: o.kbDir } : {});
-    const cveIds = kb.advisories.map((a) => a.id).sort();
-    const campaigns = new Map(kb.advisories.filter((a) => a.campaign !== undefined).map((a) => [a.id, a.campaign!]));
+    const knowledge = noticeKnowledge(kb);
     let relay: Relay | undefined;
     if (!o.dryRun) {
       try {
@@ -186,18 +173,14 @@ export function registerNotify(program: Command): void {
       if (o.reminders) {
         const plans = await planReminders(store, book, { at, days, ...(cves ? { cves: new Set(cves) } : {}) });
         for (const p of plans) {
-          composed.push(await composeNotice(p.plan, { kind: "reminder", from: o.from, at, snapshot: await snapshotInfo(store, p.snapshotId), cveIds, campaigns }));
+          composed.push(await composeNotice(p.plan, { kind: "reminder", from: o.from, at, snapshot: await snapshotInfo(store, p.snapshotId), ...knowledge }));
         }
         nothingReason = `no server is still vulnerable ${days} days or more after its notice that was not already reminded about`;
       } else {
         const snapshotId = await resolveSnapshot(store, o.snapshot);
-        const snapshot = await snapshotInfo(store, snapshotId);
-        const rows = (async function* () {
-          for await (const r of store.census.owners(snapshotId, "ip")) yield slim(r);
-        })();
-        const plan = await planNotices(rows, book, { unknown: o.unknown === true, ...(cves ? { cves: new Set(cves) } : {}) }, (org) => store.notices.noticedItems("notice", snapshotId, org));
+        const { plan, composed: notices } = await prepareNotices(store, book, knowledge, { snapshotId, from: o.from, at, unknown: o.unknown === true, ...(cves ? { cves: new Set(cves) } : {}) });
         if (plan.unowned > 0) process.stderr.write(`vigie notify: ${plan.unowned} servers to report have no owner in ${safe(o.contacts, 200)} (vigie contacts check lists them)\n`);
-        for (const p of plan.orgs) composed.push(await composeNotice(p, { kind: "notice", from: o.from, at, snapshot, cveIds, campaigns }));
+        composed.push(...notices);
         empty = plan.alreadyNotified === 0;
         nothingReason = plan.alreadyNotified > 0
           ? `every organisation was already notified about snapshot ${snapshotId} (${plan.alreadyNotified} items)`
