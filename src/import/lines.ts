@@ -25,7 +25,7 @@ export interface LineReaderOptions {
 export const DEFAULT_MAX_LINE_BYTES = 16 * 1024 * 1024;
 
 /** Open the input; gzip is detected from its first two bytes (1f 8b). */
-async function openInput(file: string, onBytes?: (n: number) => void): Promise<AsyncIterable<Buffer>> {
+export async function openInput(file: string, onBytes?: (n: number) => void): Promise<AsyncIterable<Buffer>> {
   const raw: Readable = file === "-" ? process.stdin : createReadStream(file, { highWaterMark: 1 << 20 });
   if (onBytes) raw.on("data", (c: Buffer) => onBytes(c.length));
   const it = raw[Symbol.asyncIterator]() as AsyncIterator<Buffer>;
@@ -113,4 +113,112 @@ export async function* readLines(file: string, options: LineReaderOptions = {}):
     }
   }
   if (skipping > 0 || pendingBytes > 0) yield finish(pending, pendingBytes);
+}
+
+/**
+ * What the parallel import hands to a parser thread: whole lines, in input order.
+ * `lines`: a buffer of complete lines, each ended by "\n" except perhaps the input's last one; the buffer owns its
+ * memory (it can be transferred to a worker). `tooLong`: one line longer than the limit, not collected (its bytes).
+ */
+export type Piece = { kind: "lines"; buf: Buffer } | { kind: "tooLong"; bytes: number };
+
+export interface PieceReaderOptions extends LineReaderOptions {
+  /** A piece is cut at the first line end after this many bytes (default 1 MiB). */
+  pieceBytes?: number;
+}
+
+/**
+ * The input cut into pieces of whole lines (splitPiece gives the lines back). The same lines, line lengths and
+ * over-long lines as readLines, without decoding text: the main thread only finds line ends at piece borders.
+ * Memory: one piece plus one partial line (at most maxLineBytes, else it is skipped as tooLong).
+ */
+export async function* readPieces(file: string, options: PieceReaderOptions = {}): AsyncGenerator<Piece> {
+  const max = options.maxLineBytes ?? DEFAULT_MAX_LINE_BYTES;
+  const pieceBytes = options.pieceBytes ?? 1 << 20;
+  const input = await openInput(file, options.onBytes);
+  let parts: Buffer[] = [];
+  let partsBytes = 0;
+  let tail: Buffer[] = []; // the line being collected across chunks (no "\n" yet)
+  let tailBytes = 0;
+  let skipping = 0; // bytes of an over-long line being skipped
+  const take = (): Piece => {
+    const buf = Buffer.allocUnsafeSlow(partsBytes);
+    let at = 0;
+    for (const p of parts) at += p.copy(buf, at);
+    parts = [];
+    partsBytes = 0;
+    return { kind: "lines", buf };
+  };
+  const add = (b: Buffer): void => {
+    if (b.length === 0) return;
+    parts.push(b);
+    partsBytes += b.length;
+  };
+  for await (const chunk of input) {
+    let start = 0;
+    if (skipping > 0 || tailBytes > 0) {
+      const nl = chunk.indexOf(0x0a);
+      if (nl < 0) {
+        if (skipping > 0) skipping += chunk.length;
+        else if (tailBytes + chunk.length > max) {
+          skipping = tailBytes + chunk.length;
+          tail = [];
+          tailBytes = 0;
+        } else {
+          tail.push(chunk);
+          tailBytes += chunk.length;
+        }
+        continue;
+      }
+      if (skipping > 0 || tailBytes + nl > max) {
+        const bytes = skipping > 0 ? skipping + nl : tailBytes + nl;
+        skipping = 0;
+        tail = [];
+        tailBytes = 0;
+        if (partsBytes > 0) yield take();
+        yield { kind: "tooLong", bytes };
+      } else {
+        for (const t of tail) add(t);
+        add(chunk.subarray(0, nl + 1));
+        tail = [];
+        tailBytes = 0;
+      }
+      start = nl + 1;
+    }
+    const last = chunk.lastIndexOf(0x0a);
+    if (last >= start) {
+      add(chunk.subarray(start, last + 1));
+      start = last + 1;
+    }
+    // Parts are views of the chunks (a stream never rewrites a chunk it has emitted); take() copies them once.
+    if (partsBytes >= pieceBytes) yield take();
+    if (start < chunk.length) {
+      const rest = chunk.length - start;
+      if (rest > max) skipping = rest;
+      else {
+        tail = [chunk.subarray(start)];
+        tailBytes = rest;
+      }
+    }
+  }
+  if (skipping > 0) {
+    if (partsBytes > 0) yield take();
+    yield { kind: "tooLong", bytes: skipping };
+    return;
+  }
+  for (const t of tail) add(t);
+  if (partsBytes > 0) yield take();
+}
+
+/** The lines of a "lines" piece: text without its line ending, or the byte count of a line over the limit. */
+export function* splitPiece(buf: Buffer, maxLineBytes = DEFAULT_MAX_LINE_BYTES): Generator<{ text: string } | { tooLong: number }> {
+  let start = 0;
+  while (start < buf.length) {
+    let nl = buf.indexOf(0x0a, start);
+    if (nl < 0) nl = buf.length;
+    const len = nl - start;
+    if (len > maxLineBytes) yield { tooLong: len };
+    else yield { text: buf.toString("utf8", start, len > 0 && buf[nl - 1] === 0x0d ? nl - 1 : nl) };
+    start = nl + 1;
+  }
 }

@@ -5,7 +5,7 @@
 import type { BuildExplainer } from "../assess/explainBuild.js";
 import type { CveVerdict } from "./vocabulary.js";
 import { identify } from "../identify/fingerprint.js";
-import type { Observation } from "./vocabulary.js";
+import type { Identification, Observation } from "./vocabulary.js";
 import type { HostRecord } from "../store/store.js";
 
 export interface Enrichment {
@@ -23,7 +23,18 @@ export function assessObservation(
   enrichment: Enrichment = NO_ENRICHMENT,
   now: string = new Date().toISOString(),
 ): HostRecord {
-  const identification = identify(observation);
+  return assessIdentified(explainer, snapshotId, observation, identify(observation), enrichment, now);
+}
+
+/** The assessment of an observation already identified (`identify(observation)`, e.g. on an import's parser thread). */
+export function assessIdentified(
+  explainer: BuildExplainer,
+  snapshotId: string,
+  observation: Observation,
+  identification: Identification,
+  enrichment: Enrichment = NO_ENRICHMENT,
+  now: string = new Date().toISOString(),
+): HostRecord {
   let product: string | null = null;
   let cu: string | null = null;
   let cves: CveVerdict[] = [];

@@ -19,6 +19,12 @@ interface ImportCliOptions {
   json?: boolean;
   quiet?: boolean;
   kbDir?: string;
+  workers?: number;
+}
+
+function parseWorkers(v: string): number {
+  if (!/^\d{1,2}$/.test(v)) throw new UsageError(`--workers ${v}: expected a number of threads from 0 to 99`);
+  return Number(v);
 }
 
 /** At most this many malformed records are named on stderr; all are counted. */
@@ -35,7 +41,8 @@ export function registerImport(program: Command): void {
     .option("--no-geo", "do not look up country and ASN")
     .option("--json", "print the summary as one JSON object")
     .option("--quiet", "do not name malformed records on stderr (they are still counted)")
-    .option("--kb-dir <dir>", "knowledge-base overlay folder");
+    .option("--kb-dir <dir>", "knowledge-base overlay folder")
+    .option("--workers <n>", "parser threads (default: one per core, at most 4; 0 parses on the main thread; nmap-xml always does)", parseWorkers);
   addDbOption(cmd).action(async (file: string, o: ImportCliOptions) => {
     const date = o.date ?? new Date().toISOString().slice(0, 10);
     if (!DATE.test(date) || Number.isNaN(Date.parse(date))) throw new UsageError(`--date ${o.date}: expected YYYY-MM-DD`);
@@ -54,6 +61,7 @@ export function registerImport(program: Command): void {
         store,
         explainer,
         geo,
+        ...(o.workers !== undefined ? { workers: o.workers } : {}),
         onMalformed: (m) => {
           if (o.quiet) return;
           if (named < MAX_NAMED) process.stderr.write(`vigie import: ${safe(file === "-" ? "stdin" : file, 200)}:${m.line}: skipped: ${safe(m.reason, 300)}\n`);
