@@ -2,7 +2,9 @@
  * masscan output: open ports only, so every host is `responded` with no Exchange evidence (product null).
  * JSON (-oJ): one host object per line, inside "[" … "]" lines and with trailing commas:
  *   {"ip": "192.0.2.1", "timestamp": "1614556800", "ports": [{"port": 443, "proto": "tcp", "status": "open"}]},
- * List (-oL): "open tcp 443 192.0.2.1 1614556800"; "#" comments.
+ * List (-oL): "open tcp 443 192.0.2.1 1614556800"; with --show closed, "closed tcp …" (a record without an open
+ *   port); with --banners, "banner tcp 443 192.0.2.1 1614556800 <service> <banner>" adds nothing; "#" comments
+ *   (masscan src/out-text.c).
  * Grepable (-oG): "Timestamp: 1614556800<TAB>Host: 192.0.2.1 ()<TAB>Ports: 443/open/tcp//https//"; banner lines
  *   "Host: 192.0.2.1 ()<TAB>Port: 443<TAB>Service: …<TAB>Banner: …" add nothing (masscan src/out-grepable.c).
  */
@@ -34,7 +36,8 @@ export function parseMasscan(text: string, ctx: RecordContext): Observation[] | 
     return [bareObservation(requireIp(host), requirePort(ports[1]), observedAtOf(ts, ctx), ctx)];
   }
   const f = t.split(/\s+/);
-  if (f.length < 4 || f[0] !== "open") throw new RecordError('not a masscan list line ("open tcp <port> <ip> <time>")');
-  if (f[1] !== "tcp") return [];
+  if (f.length >= 5 && f[0] === "banner") return null; // its port has a status line of its own
+  if (f.length < 4 || (f[0] !== "open" && f[0] !== "closed")) throw new RecordError('not a masscan list line ("open tcp <port> <ip> <time>")');
+  if (f[1] !== "tcp" || f[0] !== "open") return [];
   return [bareObservation(requireIp(f[3]), requirePort(f[2]), observedAtOf(f[4], ctx), ctx)];
 }

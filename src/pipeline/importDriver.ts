@@ -6,6 +6,9 @@
  * the same as on one thread. Nothing is collected beyond a few pieces and one batch. A malformed record is
  * reported (line number and reason) and skipped. Re-importing into the same snapshot replaces records
  * (snapshot, ip, port).
+ * The snapshot is created (or, on a re-import, reopened) only when the first host:port is stored: an input of
+ * which nothing can be read creates none and leaves an earlier import as it was (NothingReadError), so an empty
+ * snapshot never zeroes a trend.
  */
 import path from "node:path";
 import type { BuildExplainer } from "../assess/explainBuild.js";
@@ -69,6 +72,21 @@ export interface ImportSummary {
 
 export const DATE = /^\d{4}-\d{2}-\d{2}$/;
 
+/**
+ * Nothing of the input could be stored (empty, wrong format, every line malformed, or records without one open
+ * TCP host:port): no snapshot was written.
+ */
+export class NothingReadError extends Error {
+  override readonly name = "NothingReadError";
+  constructor(readonly summary: ImportSummary) {
+    const what =
+      summary.records === 0
+        ? `no record could be read from ${summary.file === "-" ? "stdin" : summary.file} as ${summary.format} (${summary.lines} line(s), ${summary.malformed} malformed)`
+        : `${summary.records} record(s) read from ${summary.file === "-" ? "stdin" : summary.file}, none with an open TCP host:port`;
+    super(`${what}: no snapshot was ${summary.reimport ? "changed" : "created"}`);
+  }
+}
+
 export function defaultSnapshotId(file: string, date: string, format: ImportFormat): string {
   const base = file === "-" ? `stdin-${format}` : path.basename(file).replace(/\.gz$/i, "");
   return `import-${date}-${base}`.slice(0, 200);
@@ -79,16 +97,21 @@ export async function importFile(o: ImportOptions): Promise<ImportSummary> {
   const snapshot = o.snapshotId ?? defaultSnapshotId(o.file, o.date, o.format);
   const existing = await o.store.getSnapshot(snapshot);
   if (existing && existing.kind !== "import") throw new Error(`snapshot "${snapshot}" exists and is a ${existing.kind}, not an import`);
-  if (!existing) {
-    await o.store.createSnapshot({
-      id: snapshot,
-      kind: "import",
-      date: o.date,
-      spec: { file: o.file === "-" ? "-" : path.basename(o.file), format: o.format },
-    });
-  } else {
-    await o.store.setSnapshotStatus(snapshot, "running");
-  }
+  let opened = false;
+  const openSnapshot = async (): Promise<void> => {
+    if (opened) return;
+    opened = true;
+    if (!existing) {
+      await o.store.createSnapshot({
+        id: snapshot,
+        kind: "import",
+        date: o.date,
+        spec: { file: o.file === "-" ? "-" : path.basename(o.file), format: o.format },
+      });
+    } else {
+      await o.store.setSnapshotStatus(snapshot, "running");
+    }
+  };
   const summary: ImportSummary = {
     snapshot,
     format: o.format,
@@ -116,6 +139,7 @@ export async function importFile(o: ImportOptions): Promise<ImportSummary> {
     if (batch.length === 0) return;
     const full = batch;
     batch = [];
+    await openSnapshot();
     writing = o.store.saveBatch(snapshot, full, []).then(() => o.onProgress?.(summary));
     // Observed at once as well, so a failed write is not an unhandled rejection while the next batch fills.
     writing.catch(() => {});
@@ -168,9 +192,10 @@ export async function importFile(o: ImportOptions): Promise<ImportSummary> {
     } catch {
       // keep the first error
     }
-    await o.store.setSnapshotStatus(snapshot, "interrupted");
+    if (opened) await o.store.setSnapshotStatus(snapshot, "interrupted");
     throw err;
   }
+  if (summary.observations === 0) throw new NothingReadError(summary);
   await o.store.census.refresh(snapshot);
   await o.store.setSnapshotStatus(snapshot, "done");
   summary.seconds = Number(process.hrtime.bigint() - started) / 1e9;

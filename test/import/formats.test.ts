@@ -56,17 +56,31 @@ describe("import formats", () => {
     expect(bare).toMatchObject({ isExchange: false, product: null });
   });
 
-  it("masscan JSON and list: open ports only, responded, no Exchange evidence (product null)", async () => {
+  it("masscan JSON and list (banner and closed lines too): open ports only, responded, no Exchange evidence (product null)", async () => {
     const json = await importFixture("masscan", "masscan.json");
     expect(json.r.code, json.r.stderr).toBe(0);
     expect(json.summary).toMatchObject({ records: 2, malformed: 1, exchange: 0 });
     expect(json.r.stderr).toMatch(/masscan\.json:5: skipped: bad port/);
     for (const h of json.hosts) expect(h).toMatchObject({ isExchange: false, product: null, precision: "unknown" });
     expect(json.hosts.every((h) => h.observation.responded && h.observation.evidence.length === 0)).toBe(true);
+    // -oL as masscan's src/out-text.c writes it: with --banners, "banner …" lines (nothing to add); with
+    // --show closed, "closed …" lines (a record, no open port).
     const list = await importFixture("masscan", "masscan.txt");
-    expect(list.summary).toMatchObject({ records: 2, malformed: 1 });
+    expect(list.summary).toMatchObject({ records: 3, malformed: 1, observations: 2 });
     expect(list.r.stderr).toMatch(/masscan\.txt:4: skipped: not a masscan list line/);
     expect(list.hosts.map((h) => `${h.ip}:${h.port}`).sort()).toEqual(["212.27.48.10:443", "217.160.0.1:80"]);
+  });
+
+  it("masscan grepable (-oG): status lines with their timestamp; banner, closed-port and comment lines add nothing", async () => {
+    // Shape of masscan's src/out-grepable.c (robertdavidgraham/masscan): "Timestamp: <unix>\tHost: <ip> ()\tPorts:
+    // <port>/<status>/<proto>/<owner>/<service>/<rpc>/<version>", banner lines "Host: …\tPort: …\tService: …\tBanner: …".
+    const g = await importFixture("masscan", "masscan.gnmap");
+    expect(g.r.code, g.r.stderr).toBe(0);
+    expect(g.summary).toMatchObject({ lines: 9, malformed: 1, observations: 3, exchange: 0 });
+    expect(g.r.stderr).toMatch(/masscan\.gnmap:7: skipped: not a masscan grepable line/);
+    expect(g.hosts.map((h) => `${h.ip}:${h.port}`).sort()).toEqual(["212.27.48.10:443", "217.160.0.1:80", "217.160.0.4:8443"]);
+    expect(g.hosts.find((h) => h.ip === "212.27.48.10")!.observation.observedAt).toBe("2021-03-10T14:26:40.000Z");
+    for (const h of g.hosts) expect(h).toMatchObject({ isExchange: false, product: null, precision: "unknown" });
   });
 
   it("jsonl: Vigie Observations, validated", async () => {

@@ -1,11 +1,12 @@
 /** `vigie import <file> --format …`: scan data from zgrab2, Shodan, Censys, nmap, masscan or Vigie JSON lines. */
-import { existsSync } from "node:fs";
+import { existsSync, statSync } from "node:fs";
 import { Option, type Command } from "commander";
 import { BuildExplainer } from "../../assess/explainBuild.js";
 import { openGeo } from "../../enrich/load.js";
 import { IMPORT_FORMATS, type ImportFormat } from "../../import/record.js";
-import { DATE, importFile } from "../../pipeline/importDriver.js";
+import { DATE, importFile, NothingReadError, type ImportSummary } from "../../pipeline/importDriver.js";
 import { UsageError } from "../errors.js";
+import { importProgressLine, throttled } from "../format/progress.js";
 import { safe } from "../format/terminal.js";
 import { addDbOption, openStore } from "../storeOption.js";
 import { openKnowledgeBase } from "./kb.js";
@@ -20,6 +21,7 @@ interface ImportCliOptions {
   quiet?: boolean;
   kbDir?: string;
   workers?: number;
+  progress?: boolean;
 }
 
 function parseWorkers(v: string): number {
@@ -42,7 +44,9 @@ export function registerImport(program: Command): void {
     .option("--json", "print the summary as one JSON object")
     .option("--quiet", "do not name malformed records on stderr (they are still counted)")
     .option("--kb-dir <dir>", "knowledge-base overlay folder")
-    .option("--workers <n>", "parser threads (default: one per core, at most 4; 0 parses on the main thread; nmap-xml always does)", parseWorkers);
+    .option("--workers <n>", "parser threads (default: one per core, at most 4; 0 parses on the main thread; nmap-xml always does)", parseWorkers)
+    .option("--no-progress", "no progress line (records, MB/s, ETA; it is shown on stderr only when that is a terminal anyway)")
+    .addHelpText("after", "\nExit status: 0 imported; 2 bad arguments, or nothing of the input could be read (then no snapshot is created\nand an earlier import into the same snapshot is left as it was).");
   addDbOption(cmd).action(async (file: string, o: ImportCliOptions) => {
     const date = o.date ?? new Date().toISOString().slice(0, 10);
     if (!DATE.test(date) || Number.isNaN(Date.parse(date))) throw new UsageError(`--date ${o.date}: expected YYYY-MM-DD`);
@@ -52,6 +56,10 @@ export function registerImport(program: Command): void {
     const geo = o.geo ? openGeo() : null;
     const store = await openStore(o.db);
     let named = 0;
+    const showProgress = o.progress !== false && process.stderr.isTTY === true;
+    const startedAt = Date.now();
+    const totalBytes = file === "-" ? null : statSync(file).size;
+    const progress = throttled((p: ImportSummary) => process.stderr.write(`\r${importProgressLine(p, totalBytes, startedAt)}`));
     try {
       const s = await importFile({
         file,
@@ -62,13 +70,17 @@ export function registerImport(program: Command): void {
         explainer,
         geo,
         ...(o.workers !== undefined ? { workers: o.workers } : {}),
+        ...(showProgress ? { onProgress: progress.update } : {}),
         onMalformed: (m) => {
           if (o.quiet) return;
+          // On a terminal, the progress line is cleared first so the message is not written into it.
+          if (progress.drawn()) process.stderr.write("\r\u001b[2K");
           if (named < MAX_NAMED) process.stderr.write(`vigie import: ${safe(file === "-" ? "stdin" : file, 200)}:${m.line}: skipped: ${safe(m.reason, 300)}\n`);
           else if (named === MAX_NAMED) process.stderr.write(`vigie import: more malformed records: only counted from here on\n`);
           named++;
         },
       });
+      if (progress.drawn()) process.stderr.write(`\r${importProgressLine(s, totalBytes, startedAt)}\n`);
       if (o.json) {
         process.stdout.write(JSON.stringify({ ...s, seconds: Math.round(s.seconds * 1000) / 1000, geo: geo?.sources ?? null }) + "\n");
       } else {
@@ -79,7 +91,9 @@ export function registerImport(program: Command): void {
         );
       }
     } catch (err) {
+      if (progress.drawn()) process.stderr.write("\n");
       if (err instanceof UsageError) throw err;
+      if (err instanceof NothingReadError) throw new UsageError(err.message);
       const e = err as NodeJS.ErrnoException;
       if (e.code === "ENOENT" || e.code === "EACCES" || e.code === "Z_DATA_ERROR" || e.code === "EISDIR") throw new UsageError(`${file}: ${e.message}`);
       if (/exists and is a/.test(e.message)) throw new UsageError(e.message);
