@@ -66,7 +66,7 @@ export function remediationLineSpec(series: ReadonlyArray<{ key: string; points:
     mark: { type: "line", point: true },
     encoding: {
       x: { field: "date", type: "temporal", title: "snapshot date", axis: { format: "%Y-%m-%d", labelAngle: -30 } },
-      y: { field: "servers", type: "quantitative", title: "notified servers still vulnerable" },
+      y: { field: "servers", type: "quantitative", title: "notified servers still vulnerable", axis: { tickMinStep: 1, format: "d" } },
       color: { field: "series", type: "nominal", title: null, legend: { labelLimit: 360 } },
     },
   };

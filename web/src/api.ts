@@ -33,6 +33,23 @@ async function call<T>(method: string, path: string, body?: BodyInit, type?: str
 }
 
 export const get = <T>(path: string): Promise<T> => call<T>("GET", path);
+
+/** A text answer (a message as sent): returned as a string, to be shown as a text node, never parsed as markup. */
+export async function getText(path: string): Promise<string> {
+  const res = await fetch(path, { headers: { Accept: "text/plain" }, credentials: "same-origin" });
+  const text = await res.text();
+  if (!res.ok) {
+    let msg = `HTTP ${res.status}`;
+    try {
+      const data = JSON.parse(text) as { error?: unknown };
+      if (typeof data.error === "string") msg = data.error;
+    } catch {
+      // not JSON: keep the status
+    }
+    throw new ApiError(res.status, msg);
+  }
+  return text;
+}
 export const postJson = <T>(path: string, body: unknown): Promise<T> => call<T>("POST", path, JSON.stringify(body), "application/json");
 export const postBytes = <T>(path: string, body: Blob): Promise<T> => call<T>("POST", path, body, "application/octet-stream");
 export const del = <T>(path: string): Promise<T> => call<T>("DELETE", path);

@@ -1,4 +1,4 @@
-// The Vigie dashboard: log-in, overview (map, trend), hosts, host page, triage, knowledge base.
+// The Vigie dashboard: log-in, overview (map, trend), hosts, host page, remediation, triage, knowledge base.
 // Every string from the API is rendered as text by Preact (never as HTML).
 import { render } from "preact";
 import { useEffect, useState } from "preact/hooks";
@@ -8,6 +8,7 @@ import { Hosts } from "./pages/Hosts.js";
 import { Kb } from "./pages/Kb.js";
 import { Login } from "./pages/Login.js";
 import { Overview } from "./pages/Overview.js";
+import { Remediation } from "./pages/Remediation.js";
 import { Triage, TriageReportPage } from "./pages/Triage.js";
 import { href, useRoute } from "./router.js";
 import type { Session } from "./types.js";
@@ -43,6 +44,7 @@ function App() {
   else if (page === "host" && a !== undefined && b !== undefined) body = <Host ip={a} port={b} snapshot={route.query.get("snapshot") ?? undefined} />;
   else if (page === "triage" && a !== undefined) body = <TriageReportPage id={a} />;
   else if (page === "triage") body = <Triage role={session.role} />;
+  else if (page === "remediation") body = <Remediation query={route.query} session={session} />;
   else if (page === "kb") body = <Kb build={route.query.get("build") ?? ""} />;
   else body = <Overview query={route.query} />;
   const logout = (): void => {
@@ -55,6 +57,7 @@ function App() {
         <nav>
           <a href={href("/")} class={page === "" ? "active" : ""}>Overview</a>
           <a href={href("/hosts")} class={page === "hosts" || page === "host" ? "active" : ""}>Hosts</a>
+          <a href={href("/remediation")} class={page === "remediation" ? "active" : ""}>Remediation</a>
           <a href={href("/triage")} class={page === "triage" ? "active" : ""}>Triage</a>
           <a href={href("/kb")} class={page === "kb" ? "active" : ""}>Knowledge base</a>
         </nav>

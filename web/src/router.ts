@@ -1,4 +1,4 @@
-// Hash routes: #/ overview, #/hosts?…, #/host/<ip>/<port>?snapshot=, #/triage, #/triage/<id>, #/kb?build=
+// Hash routes: #/ overview, #/hosts?…, #/host/<ip>/<port>?snapshot=, #/remediation?by=&cve=&overdue=, #/triage, #/triage/<id>, #/kb?build=
 import { useEffect, useState } from "preact/hooks";
 
 export interface Route {

@@ -128,3 +128,73 @@ export interface TriageReport {
   addresses: string[];
   report: { verdict: string; findings: Finding[]; problems: Array<{ file: string; message: string }>; coverage: Array<{ logType: string; files: number; lines: number; first: string | null; last: string | null }> };
 }
+export interface RemediationGroup {
+  key: string;
+  notified: number;
+  remediated: number;
+  stillVulnerable: number;
+  unknown: number;
+  gone: number;
+  medianDaysToFix: number | null;
+  p90DaysToFix: number | null;
+}
+export interface RemediationSeries {
+  by: string;
+  cves: string[];
+  snapshots: Array<{ id: string; date: string; kind: string }>;
+  series: Array<{ key: string; points: Array<{ snapshot: string; date: string; notified: number; stillVulnerable: number }> }>;
+  events: Array<{ id: string; date: string; kind: string; title: string; campaign: string; cves: string[]; sources: string[] }>;
+  sources: Record<string, { id: string; title?: string; url: string } | null>;
+}
+export interface OverdueServer {
+  organisation: string;
+  ip: string;
+  port: number;
+  hostname: string | null;
+  cve: string;
+  country: string | null;
+  asn: number | null;
+  notifiedAt: string;
+  daysSinceNotice: number;
+  snapshot: string;
+  snapshotDate: string;
+}
+export interface NoticeItem {
+  ip: string;
+  port: number;
+  hostname: string | null;
+  cve: string;
+  status: string;
+  country: string | null;
+  asn: number | null;
+}
+export interface NoticeSummary {
+  id: string;
+  kind: string;
+  snapshotId: string;
+  organisation: string;
+  language: string;
+  notifiedAt: string;
+  messageId: string;
+  recipients: Array<{ address: string; status: string; reply: string | null; attempts: number }>;
+  items: NoticeItem[];
+}
+export interface DryRunResult {
+  dryRun: true;
+  snapshot: string;
+  at: string;
+  contacts: { organisations: number; rows: number; skipped: number; badRows: Array<{ line: number; reason: string }> };
+  unowned: number;
+  alreadyNotified: number;
+  messages: Array<{
+    organisation: string;
+    recipients: string[];
+    language: string;
+    subject: string;
+    messageId: string;
+    servers: number;
+    items: NoticeItem[];
+    text: string;
+    attachment: { filename: string; contentType: string; content: string };
+  }>;
+}
