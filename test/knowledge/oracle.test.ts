@@ -8,7 +8,8 @@ import { BuildExplainer } from "../../src/assess/explainBuild.js";
 import { loadKnowledgeBase } from "../../src/knowledge/load.js";
 import { parseCsvLine } from "../../src/util/csv.js";
 
-const explainer = new BuildExplainer(loadKnowledgeBase({ overlayDir: null }));
+const kb = loadKnowledgeBase({ overlayDir: null });
+const explainer = new BuildExplainer(kb);
 const SOURCE_KEYS = new Set(["MSBN", "GEBN", "CSSBV", "CSSMS", "CVE", "CVE26857", "KB4490060", "EP", "EPLEARN", "LC", "I396"]);
 
 interface OracleRow {
@@ -72,5 +73,52 @@ describe("hand-derived verdict oracle", () => {
     expect(v, `${r.cve} is judged`).toBeDefined();
     expect(v!.status, `line ${r.line}: ${r.why} (${r.sources.join(", ")}); Vigie says: ${v!.reason}`).toBe(r.expected);
     if (r.reasonContains) expect(v!.reason).toContain(r.reasonContains);
+  });
+});
+
+// Identity facts, written by hand from Microsoft's ExchangeBuildNumbers.csv and build-numbers page
+// (test/fixtures/oracle/builds.csv; keys in its README): product, CU, update, release date and KB of each build,
+// explained from the form given in `input` (long format included). The per-build tests of shippedData.test.ts
+// check consistency with knowledge/; these check knowledge/ itself.
+const BUILD_SOURCES = new Set(["GEBN", "MSBN19"]);
+const buildLines = readFileSync("test/fixtures/oracle/builds.csv", "utf8").trim().split("\n");
+const buildHeader = parseCsvLine(buildLines[0]!);
+const buildRows = buildLines.slice(1).map((text, i) => {
+  const cells = parseCsvLine(text);
+  const get = (name: string): string => cells[buildHeader.indexOf(name)] ?? "";
+  return {
+    build: get("build"),
+    input: get("input"),
+    product: get("product"),
+    cu: get("cu"),
+    update: get("update"),
+    releaseDate: get("release_date"),
+    kb: get("kb") || null,
+    sources: get("sources").split(";").filter(Boolean),
+    line: i + 2,
+  };
+});
+
+describe("hand-derived build identity oracle", () => {
+  it("is well formed and spans every product and kind of update", () => {
+    expect(buildRows.length).toBeGreaterThan(30);
+    for (const r of buildRows) for (const s of r.sources) expect(BUILD_SOURCES.has(s), `line ${r.line}: ${s}`).toBe(true);
+    expect(new Set(buildRows.map((r) => r.product)).size).toBe(5);
+    for (const kind of [/SU$/, /SUv2$/, /HU$/, /^RU\d+$/, /^RU\d+v2$/, /^CU\d+$/, /^SP\d$/, /^RTM$/]) {
+      expect(buildRows.some((r) => kind.test(r.update)), String(kind)).toBe(true);
+    }
+  });
+
+  it.each(buildRows.map((r) => [r.input, r] as const))("%s", (_input, r) => {
+    const e = explainer.explain(r.input);
+    expect({ build: e.build, precision: e.precision, product: e.product, cu: e.cu, update: e.update, releaseDate: e.releaseDate }, `line ${r.line} (${r.sources.join(", ")})`).toEqual({
+      build: r.build,
+      precision: "exact",
+      product: r.product,
+      cu: r.cu,
+      update: r.update,
+      releaseDate: r.releaseDate,
+    });
+    expect(kb.byBuild.get(r.build)?.kb ?? null, `line ${r.line}: KB`).toBe(r.kb);
   });
 });
