@@ -1,0 +1,28 @@
+/**
+ * The peer's pass for the import bench: DuckDB (@duckdb/node-api) reads the same gzip zgrab2 file and counts
+ * records per OWA build extracted with one regular expression — the least a user would do by hand:
+ *
+ *   SELECT regexp_extract(json::VARCHAR, '/owa/(?:auth/)?(\d+\.\d+\.\d+(?:\.\d+)?)/', 1) AS build, count(*)
+ *   FROM read_ndjson_objects('<file>') GROUP BY build
+ *
+ *   node dist/bench/import/duckdb.js <file.jsonl.gz>     prints {"seconds", "records", "groups", "top": [...]}
+ */
+import { DuckDBInstance } from "@duckdb/node-api";
+
+export const DUCKDB_SQL = (file: string): string =>
+  `SELECT regexp_extract(json::VARCHAR, '/owa/(?:auth/)?(\\d+\\.\\d+\\.\\d+(?:\\.\\d+)?)/', 1) AS build, count(*) AS n
+   FROM read_ndjson_objects('${file.replace(/'/g, "''")}') GROUP BY build ORDER BY n DESC, build`;
+
+async function main(): Promise<void> {
+  const file = process.argv[2];
+  if (!file) throw new Error("usage: duckdb.js <file.jsonl.gz>");
+  const started = process.hrtime.bigint();
+  const db = await DuckDBInstance.create(":memory:");
+  const c = await db.connect();
+  const rows = (await c.runAndReadAll(DUCKDB_SQL(file))).getRowObjects() as Array<{ build: string; n: bigint }>;
+  const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+  const records = rows.reduce((s, r) => s + Number(r.n), 0);
+  process.stdout.write(JSON.stringify({ seconds, records, groups: rows.length, top: rows.slice(0, 5).map((r) => [r.build, Number(r.n)]) }) + "\n");
+}
+
+await main();
