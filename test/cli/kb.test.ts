@@ -3,7 +3,7 @@ import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
-import { jsonLines, runCli } from "../helpers/cli.js";
+import { jsonLines, runCli, runCliOnTerminal } from "../helpers/cli.js";
 
 const env = { VIGIE_KB_DIR: mkdtempSync(path.join(tmpdir(), "vigie-kbcli-")) };
 
@@ -83,6 +83,14 @@ describe("vigie kb explain", () => {
       cells.forEach((cell, i) => expect(wordsInOrder(cell, expected[i]!)).toBeNull());
       expect(Math.max(...lines.map((l) => l.length))).toBeGreaterThan(width - 25); // the width is used, not a fixed narrow one
     }
+  }, 90_000);
+
+  it("on a terminal, wraps to the terminal's own width (before $COLUMNS)", async () => {
+    const r = await runCliOnTerminal(["kb", "explain", "15.1.2176"], { env: { ...env, COLUMNS: "150" }, columns: 72 });
+    expect(r.code, r.output).toBe(0);
+    const lines = r.output.replace(/\r/g, "").split("\n");
+    expect(lines.some((l) => l.startsWith("CVE-2021-26855"))).toBe(true);
+    expect(Math.max(...lines.map((l) => l.length))).toBe(72);
   });
 
   it("counts agree with their nouns: 'all N candidate builds are', '1 candidate build'", async () => {

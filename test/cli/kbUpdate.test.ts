@@ -67,7 +67,7 @@ describe("kb update --builds with Microsoft's ExchangeBuildNumbers.csv", () => {
       (await runCli(["kb", "explain", "15.2.1748.60", "--json"], { env })).stdout,
     )[0]!;
     expect(e).toMatchObject({ product: "Exchange Server 2019", cu: "CU15", update: "Dec26SU", precision: "exact" });
-  });
+  }, 90_000);
 
   it("--accept-changes takes the file's values (exit 0), says what each was and rests the build on the file", async () => {
     const r = await runCli(["kb", "update", "--builds", SAMPLE, "--accept-changes"], { env });
@@ -85,7 +85,7 @@ describe("kb update --builds with Microsoft's ExchangeBuildNumbers.csv", () => {
     expect(again.code).toBe(0);
     expect(again.stdout).toMatch(/^conflicts kept: 0$/m);
     expect(again.stdout).toMatch(/^unchanged: 7$/m);
-  });
+  }, 90_000);
 
   it("--dry-run reports the same conflicts and writes nothing", async () => {
     const r = await runCli(["kb", "update", "--builds", SAMPLE, "--dry-run"], { env });
@@ -93,7 +93,7 @@ describe("kb update --builds with Microsoft's ExchangeBuildNumbers.csv", () => {
     expect(r.stdout).toMatch(/\(dry run: nothing written\)/);
     expect(r.stdout).toMatch(/^conflicts kept: 3 /m);
     expect(() => readdirSync(env.VIGIE_KB_DIR!)).toThrow();
-  });
+  }, 90_000);
 
   it("a Microsoft file with no row of a product Vigie judges is refused (exit 2), a bad row named by line", async () => {
     const only2007 = path.join(work, "2007.csv");

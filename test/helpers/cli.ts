@@ -37,3 +37,22 @@ export function jsonLines<T = Record<string, unknown>>(text: string): T[] {
     .filter((l) => l.trim() !== "")
     .map((l) => JSON.parse(l) as T);
 }
+
+/**
+ * Run the built CLI on a pseudo-terminal (`script -qfec <command> /dev/null`, util-linux): stdout and stderr are
+ * both the terminal, so they arrive merged. `columns` sets the terminal's width first (stty).
+ */
+export function runCliOnTerminal(args: string[], options: { env?: Record<string, string>; columns?: number } = {}): Promise<{ code: number | null; output: string }> {
+  const quote = (a: string) => `'${a.replace(/'/g, "'\\''")}'`;
+  const command = [process.execPath, CLI, ...args].map(quote).join(" ");
+  const full = options.columns !== undefined ? `stty cols ${options.columns}; ${command}` : command;
+  return new Promise((resolve, reject) => {
+    const child = spawn("script", ["-qfec", full, "/dev/null"], { env: { ...process.env, ...options.env }, stdio: ["pipe", "pipe", "pipe"] });
+    let output = "";
+    child.stdout.setEncoding("utf8").on("data", (d: string) => (output += d));
+    child.stderr.setEncoding("utf8").on("data", (d: string) => (output += d));
+    child.on("error", reject);
+    child.on("close", (code) => resolve({ code, output }));
+    child.stdin.end();
+  });
+}

@@ -1,12 +1,11 @@
 // The edges of `vigie import` as a user meets them: an input of which nothing can be read (exit 2, said, no
 // snapshot: on SQLite and on PostgreSQL), and the progress line, shown on a terminal only (a real pseudo-terminal
 // from util-linux's `script`).
-import { spawn } from "node:child_process";
 import { writeFileSync } from "node:fs";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { openStore } from "../../src/store/open.js";
-import { CLI } from "../helpers/cli.js";
+import { runCliOnTerminal } from "../helpers/cli.js";
 import { createTestDatabase, type TestDatabase } from "../helpers/pg.js";
 import { cli, fixture, generate, tmp } from "./helpers.js";
 
@@ -56,7 +55,7 @@ for (const engine of ["sqlite", "postgres"] as const) {
         expect(r.stdout).toBe("");
       }
       expect((await snapshotsOf(db)).filter((s) => s.id.startsWith("import-2021-03-10-"))).toEqual([]);
-    });
+    }, 90_000);
 
     it("a re-import that reads nothing leaves the earlier import of that snapshot as it was", async () => {
       const dir = tmp(`nothing-re-${engine}`);
@@ -70,22 +69,7 @@ for (const engine of ["sqlite", "postgres"] as const) {
       expect(bad.code).toBe(2);
       expect(bad.stderr).toMatch(/no record could be read .*: no snapshot was changed/);
       expect((await snapshotsOf(db)).find((s) => s.id === snapshot)).toEqual(before);
-    });
-  });
-}
-
-/** Run the CLI on a pseudo-terminal: `script -qfc <command> /dev/null` (util-linux); stdout and stderr both go to it. */
-function onTerminal(args: string[], env: Record<string, string>): Promise<{ code: number | null; output: string }> {
-  const quote = (a: string) => `'${a.replace(/'/g, "'\\''")}'`;
-  const command = [process.execPath, CLI, ...args].map(quote).join(" ");
-  return new Promise((resolve, reject) => {
-    const child = spawn("script", ["-qfec", command, "/dev/null"], { env: { ...process.env, ...env }, stdio: ["pipe", "pipe", "pipe"] });
-    let output = "";
-    child.stdout.setEncoding("utf8").on("data", (d: string) => (output += d));
-    child.stderr.setEncoding("utf8").on("data", (d: string) => (output += d));
-    child.on("error", reject);
-    child.on("close", (code) => resolve({ code, output }));
-    child.stdin.end();
+    }, 90_000);
   });
 }
 
@@ -95,7 +79,7 @@ describe("import progress", () => {
     const { file } = generate(dir, 5000); // ~45 MB of zgrab2 records: more than a second of work
     const env = { VIGIE_DATA_DIR: path.join(dir, "data"), VIGIE_KB_DIR: path.join(dir, "kb") };
     const args = ["import", file, "--format", "zgrab2", "--date", "2021-03-10", "--no-geo"];
-    const t = await onTerminal([...args, "--db", path.join(dir, "tty.db")], env);
+    const t = await runCliOnTerminal([...args, "--db", path.join(dir, "tty.db")], { env });
     expect(t.code, t.output).toBe(0);
     const redraws = t.output.split("\r").map((l) => l.trim()).filter((l) => /MB\/s/.test(l));
     expect(redraws.length, t.output).toBeGreaterThanOrEqual(2);
@@ -104,11 +88,11 @@ describe("import progress", () => {
     expect(records).toEqual([...records].sort((a, b) => a - b));
     expect(records.at(-1)).toBe(5000); // the last redraw is the final count
     expect(t.output).toMatch(/Imported .* lines 5000, records 5000/s);
-    const quiet = await onTerminal([...args, "--db", path.join(dir, "quiet.db"), "--no-progress"], env);
+    const quiet = await runCliOnTerminal([...args, "--db", path.join(dir, "quiet.db"), "--no-progress"], { env });
     expect(quiet.code).toBe(0);
     expect(quiet.output).not.toMatch(/MB\/s/);
     const piped = await cli(dir, [...args, "--db", path.join(dir, "piped.db")]);
     expect(piped.code).toBe(0);
     expect(piped.stderr).not.toMatch(/MB\/s/);
-  });
+  }, 180_000);
 });
