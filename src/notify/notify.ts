@@ -57,7 +57,7 @@ export async function planNotices(
   const byOrg = new Map<string, OrgPlan>();
   let unowned = 0;
   for await (const row of rows) {
-    const verdicts = selectVerdicts(JSON.parse(row.cves) as CveVerdict[], o);
+    const verdicts = selectVerdicts(row.cves, o);
     if (verdicts.length === 0) continue;
     const owner = book.ownerOf(row.ip, row.asn);
     if (!owner) {

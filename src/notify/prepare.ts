@@ -9,9 +9,9 @@ import { composeNotice, planNotices, type ComposeContext, type ComposedNotice, t
 
 /** Keep only what the CSV and the text use of an observation (a stored one can be tens of kilobytes). */
 export function slimOwnerRow(row: OwnerRow): OwnerRow {
-  const o = JSON.parse(row.observation) as { tls?: unknown; ntlm?: { netbiosComputer?: unknown } | null };
-  const ntlm = o.ntlm && typeof o.ntlm.netbiosComputer === "string" ? { netbiosComputer: o.ntlm.netbiosComputer } : undefined;
-  return { ...row, observation: JSON.stringify({ tls: o.tls ?? null, ...(ntlm ? { ntlm } : {}) }) };
+  const { certificate: _certificate, ntlm, ...o } = row.observation;
+  const netbiosComputer = ntlm?.netbiosComputer;
+  return { ...row, observation: { ...o, evidence: [], errors: [], ...(netbiosComputer !== undefined ? { ntlm: { netbiosComputer } } : {}) } };
 }
 
 export async function snapshotInfo(store: Store, id: string): Promise<ComposeContext["snapshot"]> {

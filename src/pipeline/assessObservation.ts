@@ -5,6 +5,7 @@
 import type { BuildExplainer } from "../assess/explainBuild.js";
 import type { CveVerdict } from "./vocabulary.js";
 import { identify } from "../identify/fingerprint.js";
+import { noBuildVerdicts } from "./verdicts.js";
 import type { Identification, Observation } from "./vocabulary.js";
 import type { HostRecord } from "../store/store.js";
 
@@ -42,17 +43,7 @@ export function assessIdentified(
     const explanation = explainer.explain(identification.build ?? "");
     product = explanation.product ?? "Microsoft Exchange (version unknown)";
     cu = explanation.cu;
-    cves = identification.build === null
-      ? explainer.kb.advisories.map((a) => ({
-          id: a.id,
-          status: "unknown" as const,
-          reason: identification.conflicts.length > 0
-            ? `Exchange answered but its build evidence conflicts (${identification.conflicts.length} claims disagree)`
-            : "Exchange answered but showed no build number",
-          fixedIn: null,
-          remediation: "Check the build on the server (Get-ExchangeServer | Format-List Name,AdminDisplayVersion) or enable more probes",
-        }))
-      : explanation.cves;
+    cves = identification.build === null ? noBuildVerdicts(explainer.kb, identification) : explanation.cves;
   }
   return {
     snapshotId,

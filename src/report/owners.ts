@@ -7,9 +7,7 @@
  */
 import { appendFileSync, mkdirSync, writeFileSync } from "node:fs";
 import path from "node:path";
-import type { CveVerdict } from "../pipeline/vocabulary.js";
 import { ipv4ToNumber, ipv6ToBigInt } from "../enrich/util.js";
-import type { Observation } from "../pipeline/vocabulary.js";
 import type { OwnerRow } from "../store/store.js";
 import { csvRow, parseCsvLine } from "../util/csv.js";
 
@@ -107,8 +105,8 @@ export function ownerCsvHeader(cveIds: readonly string[]): string {
 }
 
 export function ownerCsvLine(r: OwnerRow, cveIds: readonly string[]): { line: string; vulnerable: boolean } {
-  const cves = JSON.parse(r.cves) as CveVerdict[];
-  const obs = JSON.parse(r.observation) as Observation;
+  const cves = r.cves;
+  const obs = r.observation;
   const status = new Map(cves.map((c) => [c.id, c.status]));
   const vulnerable = cves.filter((c) => c.status === "vulnerable").map((c) => c.id);
   const scheme = obs.tls ? "https" : "http";

@@ -8,6 +8,8 @@
 import type { CensusCountRow, CensusFilter, CensusStore, DiffCountRows, GroupColumn, OwnerRow, TriageCountRow } from "./store.js";
 import type { SqlEngine, SqlValue } from "./sql/engine.js";
 import { scopeCondition } from "./sql/scope.js";
+import type { VerdictRenderer } from "../pipeline/verdicts.js";
+import { storedIdentification, storedObservation, type HostRow } from "./sqlStore.js";
 
 const RANK = "CASE precision WHEN 'exact' THEN 0 WHEN 'cu' THEN 1 WHEN 'major' THEN 2 ELSE 3 END";
 
@@ -27,7 +29,10 @@ function groupExpr(by: GroupColumn, t: string): string {
 }
 
 export class SqlCensus implements CensusStore {
-  constructor(private readonly engine: SqlEngine) {}
+  constructor(
+    private readonly engine: SqlEngine,
+    private readonly verdicts: () => VerdictRenderer,
+  ) {}
 
   private filterSql(f: CensusFilter, t: string): { sql: string; params: SqlValue[] } {
     let sql = "";
@@ -54,18 +59,13 @@ export class SqlCensus implements CensusStore {
   async refresh(snapshotId: string): Promise<boolean> {
     if (await this.engine.get("SELECT 1 AS x FROM census_fresh WHERE snapshot_id = ?", [snapshotId])) return false;
     await this.engine.transaction(async (tx) => {
-      await tx.run(
-        "INSERT INTO census_keys (key) SELECT DISTINCT cve_status_key FROM hosts WHERE snapshot_id = ? AND is_exchange = 1 ON CONFLICT (key) DO NOTHING",
-        [snapshotId],
-      );
       await tx.run("DELETE FROM census_hosts WHERE snapshot_id = ?", [snapshotId]);
       await tx.run(
         `INSERT INTO census_hosts (snapshot_id, ip, host_id, country, asn, as_org, product, cu, key_id)
-         SELECT x.snapshot_id, x.ip, x.id, x.country, x.asn, x.as_org, x.product, x.cu, k.id
-         FROM (SELECT id, snapshot_id, ip, country, asn, as_org, product, cu, cve_status_key,
+         SELECT x.snapshot_id, x.ip, x.id, x.country, x.asn, x.as_org, x.product, x.cu, x.status_key_id
+         FROM (SELECT id, snapshot_id, ip, country, asn, as_org, product, cu, status_key_id,
                       ROW_NUMBER() OVER (PARTITION BY ip ORDER BY ${RANK}, port = 443 DESC, port, id) AS rn
                FROM hosts WHERE snapshot_id = ? AND is_exchange = 1) x
-         JOIN census_keys k ON k.key = x.cve_status_key
          WHERE x.rn = 1`,
         [snapshotId],
       );
@@ -146,14 +146,25 @@ export class SqlCensus implements CensusStore {
 
   async *owners(snapshotId: string, orderBy: "asn" | "ip"): AsyncIterable<OwnerRow> {
     for (const s of await this.engine.all<{ id: string }>("SELECT id FROM snapshots")) await this.refresh(s.id);
-    yield* this.engine.iterate<OwnerRow>(
+    const verdicts = this.verdicts();
+    type Row = Omit<OwnerRow, "cves" | "observation"> & Pick<HostRow, "observation" | "identification" | "is_exchange" | "assessed_at"> & { status_key: string };
+    for await (const r of this.engine.iterate<Row>(
       `SELECT h.ip, h.port, h.hostname, h.observed_at, h.country, h.asn, h.as_org, h.product, h.cu, h.build, h.precision,
-              h.cves, h.observation,
+              h.is_exchange, h.observation, h.identification, k.key AS status_key, h.assessed_at,
               (SELECT MIN(s.date) FROM census_hosts c2 JOIN snapshots s ON s.id = c2.snapshot_id WHERE c2.ip = c.ip) AS first_seen,
               (SELECT MAX(s.date) FROM census_hosts c2 JOIN snapshots s ON s.id = c2.snapshot_id WHERE c2.ip = c.ip) AS last_seen
-       FROM census_hosts c JOIN hosts h ON h.id = c.host_id
+       FROM census_hosts c JOIN hosts h ON h.id = c.host_id JOIN census_keys k ON k.id = h.status_key_id
        WHERE c.snapshot_id = ? ORDER BY ${orderBy === "asn" ? "c.asn, c.ip" : "c.ip"}`,
       [snapshotId],
-    );
+    )) {
+      const { is_exchange, identification: _identification, status_key, assessed_at, ...row } = r;
+      const identification = storedIdentification(r);
+      yield {
+        ...row,
+        asn: r.asn === null ? null : Number(r.asn),
+        observation: storedObservation(r),
+        cves: Number(is_exchange) === 1 ? verdicts.render(identification, status_key, assessed_at) : [],
+      };
+    }
   }
 }

@@ -1,13 +1,14 @@
 /**
  * The dashboard's host lists in SQL: one snapshot's hosts filtered (the same filter as `vigie hosts`), sorted
  * on indexed columns, in pages (offset, or keyset after a host of the snapshot, for every sort), and only the columns a list shows: the title read
- * from the stored observation and the vulnerable CVEs from host_cves.
+ * from the stored observation and the vulnerable CVEs from the host's status key (census_keys).
  */
 import type { HostHistoryRow, HostListQuery, HostListStore, HostSort, HostSummaryRow, StoreScope } from "./store.js";
 import type { SqlEngine, SqlValue } from "./sql/engine.js";
 import { scopeCondition } from "./sql/scope.js";
+import { parseCveStatusKey } from "../pipeline/verdicts.js";
 
-/** Host filters shared by every reader of the hosts table (CLI, API): alias `h` for hosts, `c` for host_cves. */
+/** Host filters shared by every reader of the hosts table (CLI, API): alias `h` for hosts. */
 export interface HostFilter {
   snapshotId: string;
   /** true: Exchange only; false: non-Exchange only. */
@@ -32,16 +33,10 @@ export function hostFilterSql(f: HostFilter): { clauses: string[]; params: SqlVa
     params.push(f.asn);
   }
   if (f.status !== undefined || f.cve !== undefined) {
-    const sub = ["c.host_id = h.id"];
-    if (f.cve !== undefined) {
-      sub.push("c.cve = ?");
-      params.push(f.cve);
-    }
-    if (f.status !== undefined) {
-      sub.push("c.status = ?");
-      params.push(f.status);
-    }
-    clauses.push(`EXISTS (SELECT 1 FROM host_cves c WHERE ${sub.join(" AND ")})`);
+    // The status keys (a few hundred distinct, whatever the number of hosts) that hold the pair; the hosts
+    // pointing at one of them. "_" in not_affected matches only itself among the stored characters.
+    clauses.push("h.status_key_id IN (SELECT k.id FROM census_keys k WHERE (';' || k.key || ';') LIKE ?)");
+    params.push(`%;${f.cve ?? ""}${f.cve !== undefined ? "=" : "%="}${f.status ?? ""}${f.status !== undefined ? ";" : "%;"}%`);
   }
   return { clauses, params };
 }
@@ -71,8 +66,15 @@ interface SummaryRow {
   asn: number | null;
   as_org: string | null;
   observed_at: string;
-  vulnerable: string | null;
+  status_key: string;
 }
+
+/** The CVEs a status key has in status vulnerable, sorted. */
+const vulnerableOf = (key: string): string[] =>
+  parseCveStatusKey(key)
+    .filter(([, s]) => s === "vulnerable")
+    .map(([id]) => id)
+    .sort();
 
 const toSummary = (r: SummaryRow): HostSummaryRow => ({
   id: Number(r.id),
@@ -89,7 +91,7 @@ const toSummary = (r: SummaryRow): HostSummaryRow => ({
   asn: r.asn === null ? null : Number(r.asn),
   asOrg: r.as_org,
   observedAt: r.observed_at,
-  vulnerable: r.vulnerable ? r.vulnerable.split(" ").sort() : [],
+  vulnerable: vulnerableOf(r.status_key),
 });
 
 /** Where a keyset page starts: the anchor host's row id and sort value (resolved in SQL, never sent out). */
@@ -152,11 +154,9 @@ export class SqlHostList implements HostListStore {
     // PostgreSQL's text columns are COLLATE "C" (migrations.ts): the same order as SQLite's; NULLs placed as SQLite does.
     const order = q.sort === "id" ? `h.id ${dir}` : `${SORT_COLUMN[q.sort]} ${dir}${pg ? (dir === "ASC" ? " NULLS FIRST" : " NULLS LAST") : ""}, h.id ${dir}`;
     const title = pg ? "(h.observation::json ->> 'title')" : "json_extract(h.observation, '$.title')";
-    const agg = pg ? "string_agg(c.cve, ' ')" : "group_concat(c.cve, ' ')";
     return `SELECT h.id, h.ip, h.port, h.hostname, ${title} AS title, h.is_exchange, h.product, h.cu, h.build,
-              h.precision, h.country, h.asn, h.as_org, h.observed_at,
-              (SELECT ${agg} FROM host_cves c WHERE c.host_id = h.id AND c.status = 'vulnerable') AS vulnerable
-       FROM hosts h WHERE ${whereSql} ORDER BY ${order}`;
+              h.precision, h.country, h.asn, h.as_org, h.observed_at, k.key AS status_key
+       FROM hosts h JOIN census_keys k ON k.id = h.status_key_id WHERE ${whereSql} ORDER BY ${order}`;
   }
 
   /** The row and sort value of the host a keyset page starts after (undefined: no longer in the snapshot). */
@@ -189,15 +189,13 @@ export class SqlHostList implements HostListStore {
   }
 
   async history(ip: string, port: number, scope?: StoreScope): Promise<HostHistoryRow[]> {
-    const agg = this.engine.dialect === "postgres" ? "string_agg(c.cve, ' ')" : "group_concat(c.cve, ' ')";
     const x = scope ? scopeCondition(this.engine, scope, "h") : { sql: "1 = 1", params: [] };
-    const rows = await this.engine.all<{ snapshot: string; date: string; build: string | null; product: string | null; vulnerable: string | null }>(
-      `SELECT h.snapshot_id AS snapshot, s.date AS date, h.build AS build, h.product AS product,
-              (SELECT ${agg} FROM host_cves c WHERE c.host_id = h.id AND c.status = 'vulnerable') AS vulnerable
-       FROM hosts h JOIN snapshots s ON s.id = h.snapshot_id
+    const rows = await this.engine.all<{ snapshot: string; date: string; build: string | null; product: string | null; status_key: string }>(
+      `SELECT h.snapshot_id AS snapshot, s.date AS date, h.build AS build, h.product AS product, k.key AS status_key
+       FROM hosts h JOIN snapshots s ON s.id = h.snapshot_id JOIN census_keys k ON k.id = h.status_key_id
        WHERE h.snapshot_id IN (SELECT id FROM snapshots) AND h.ip = ? AND h.port = ? AND ${x.sql} ORDER BY s.date DESC, s.created_at DESC LIMIT 100`,
       [ip, port, ...x.params],
     );
-    return rows.map((r) => ({ snapshot: r.snapshot, date: r.date, build: r.build, product: r.product, vulnerable: r.vulnerable ? r.vulnerable.split(" ").sort() : [] }));
+    return rows.map((r) => ({ snapshot: r.snapshot, date: r.date, build: r.build, product: r.product, vulnerable: vulnerableOf(r.status_key) }));
   }
 }

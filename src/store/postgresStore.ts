@@ -5,16 +5,17 @@
  */
 import type { HostRecord, TargetKey } from "./store.js";
 import { copyField, PostgresEngine, type PgTransaction } from "./sql/postgres.js";
-import { HOST_COLUMNS, hostValues, SqlStore } from "./sqlStore.js";
+import { HOST_COLUMNS, hostValues, SqlStore, STORED_COLUMNS } from "./sqlStore.js";
 
 export const isPostgresUrl = (spec: string): boolean => /^postgres(ql)?:\/\//i.test(spec);
 
 const STAGE = `
 CREATE TEMP TABLE IF NOT EXISTS stage_hosts (seq INTEGER NOT NULL, ${HOST_COLUMNS.map((c) => `${c} ${c === "port" || c === "is_exchange" ? "INTEGER" : c === "asn" ? "BIGINT" : "TEXT"}`).join(", ")}) ON COMMIT DELETE ROWS;
-CREATE TEMP TABLE IF NOT EXISTS stage_cves (ip TEXT NOT NULL, port INTEGER NOT NULL, cve TEXT NOT NULL, status TEXT NOT NULL) ON COMMIT DELETE ROWS;
 CREATE TEMP TABLE IF NOT EXISTS stage_done (ip TEXT NOT NULL, port INTEGER NOT NULL) ON COMMIT DELETE ROWS;`;
 
-const UPDATABLE = HOST_COLUMNS.filter((c) => c !== "snapshot_id" && c !== "ip" && c !== "port");
+const UPDATABLE = STORED_COLUMNS.filter((c) => c !== "snapshot_id" && c !== "ip" && c !== "port");
+/** The staged columns as hosts' columns: the status key text becomes its census_keys id. */
+const FROM_STAGE = HOST_COLUMNS.map((c) => (c === "status_key" ? "k.id" : `s.${c}`));
 
 export class PostgresStore extends SqlStore {
   declare readonly engine: PostgresEngine;
@@ -62,30 +63,14 @@ export class PostgresStore extends SqlStore {
       let seq = 0;
       for (const h of hosts) yield [seq++, ...hostValues(snapshotId, h)].map((v) => copyField(v as string | number | null)).join("\t");
     }
-    function* cveRows(): Generator<string> {
-      for (const h of hosts) for (const c of h.cves) yield `${copyField(h.ip)}\t${h.port}\t${copyField(c.id)}\t${copyField(c.status)}`;
-    }
     await tx.copyRows("stage_hosts", ["seq", ...HOST_COLUMNS], hostRows());
-    await tx.copyRows("stage_cves", ["ip", "port", "cve", "status"], cveRows());
+    await tx.run("INSERT INTO census_keys (key) SELECT DISTINCT status_key FROM stage_hosts ON CONFLICT (key) DO NOTHING");
     // The last record of an ip:port in the batch wins, as when records are written one after another.
     await tx.run(
-      `INSERT INTO hosts (${HOST_COLUMNS.join(", ")})
-       SELECT DISTINCT ON (ip, port) ${HOST_COLUMNS.join(", ")} FROM stage_hosts ORDER BY ip, port, seq DESC
+      `INSERT INTO hosts (${STORED_COLUMNS.join(", ")})
+       SELECT DISTINCT ON (s.ip, s.port) ${FROM_STAGE.join(", ")} FROM stage_hosts s JOIN census_keys k ON k.key = s.status_key
+       ORDER BY s.ip, s.port, s.seq DESC
        ON CONFLICT (snapshot_id, ip, port) DO UPDATE SET ${UPDATABLE.map((c) => `${c} = excluded.${c}`).join(", ")}`,
-    );
-    await tx.run(
-      `DELETE FROM host_cves c USING hosts h, (SELECT DISTINCT ip, port FROM stage_hosts) s
-       WHERE h.snapshot_id = ? AND h.ip = s.ip AND h.port = s.port AND c.host_id = h.id`,
-      [snapshotId],
-    );
-    // The CVEs of the record that won: the staged (ip, port) rows carry the last record's statuses only when the
-    // ip:port appeared once; for repeats, take the statuses from the stored status key.
-    await tx.run(
-      `INSERT INTO host_cves (host_id, snapshot_id, cve, status)
-       SELECT DISTINCT h.id, h.snapshot_id, c.cve, c.status FROM stage_cves c JOIN hosts h ON h.snapshot_id = ? AND h.ip = c.ip AND h.port = c.port
-       WHERE position(';' || c.cve || '=' || c.status || ';' IN ';' || h.cve_status_key || ';') > 0
-       ON CONFLICT (host_id, cve) DO NOTHING`,
-      [snapshotId],
     );
     await tx.run("DELETE FROM census_fresh WHERE snapshot_id = ?", [snapshotId]);
   }

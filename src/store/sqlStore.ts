@@ -3,7 +3,11 @@
  * records and their per-CVE statuses; census, host lists, accounts and triage reports in their own modules.
  * The schema is migrations.ts, applied when the store opens.
  */
-import type { CveVerdict } from "../pipeline/vocabulary.js";
+import { BuildExplainer } from "../assess/explainBuild.js";
+import type { KnowledgeBase } from "../knowledge/knowledgeBase.js";
+import { defaultOverlayDir, loadKnowledgeBase } from "../knowledge/load.js";
+import { cveStatusKey, VerdictRenderer } from "../pipeline/verdicts.js";
+import type { Evidence, Identification, Observation } from "../pipeline/vocabulary.js";
 import { SqlAccounts } from "./auth.js";
 import { SqlCensus } from "./census.js";
 import { hostFilterSql, SqlHostList } from "./hostList.js";
@@ -31,7 +35,8 @@ export interface HostRow {
   as_org: string | null;
   observation: string;
   identification: string;
-  cves: string;
+  /** The status key, joined from census_keys by hosts.status_key_id. */
+  status_key: string;
   assessed_at: string;
 }
 
@@ -57,29 +62,69 @@ function toSnapshot(r: SnapshotRow): Snapshot {
   };
 }
 
-/** The per-host status key stored for census grouping: "CVE-A=vulnerable;CVE-B=patched", sorted by CVE id. */
-export function cveStatusKey(cves: readonly CveVerdict[]): string {
-  return [...cves]
-    .sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))
-    .map((c) => `${c.id}=${c.status}`)
-    .join(";");
+export { cveStatusKey };
+
+/**
+ * The stored observation (schema version 9): without the fields the host's columns hold (ip, port, hostname,
+ * observedAt), and each piece of evidence as a tuple [kind, field, value, build or null] with its probe when
+ * that is not the observation's source (an import's evidence all comes from the import). Rows written before
+ * schema version 9 hold the whole observation; `storedObservation` gives the same record from either.
+ */
+type StoredEvidence = [Evidence["kind"], string, string, string | null, string?];
+
+export function compactObservation(o: Observation): string {
+  const { ip: _ip, port: _port, hostname: _hostname, observedAt: _observedAt, evidence, ...rest } = o;
+  const packed = evidence.map((e): StoredEvidence => {
+    const t: StoredEvidence = [e.kind, e.field, e.value, e.build ?? null];
+    if (e.probe !== o.source) t.push(e.probe);
+    return t;
+  });
+  return JSON.stringify({ ...rest, evidence: packed });
 }
 
-export function rowToHost(r: HostRow): HostRecord {
+export function storedObservation(r: Pick<HostRow, "ip" | "port" | "hostname" | "observed_at" | "observation">): Observation {
+  const rest = JSON.parse(r.observation) as Omit<Observation, "evidence"> & { evidence: Array<Evidence | StoredEvidence> };
+  const evidence = rest.evidence.map((e): Evidence => {
+    if (!Array.isArray(e)) return e;
+    const [kind, field, value, build, probe] = e;
+    return { probe: probe ?? rest.source, kind, field, value, ...(build !== null ? { build } : {}) };
+  });
+  // Key order as recorded; a row written before version 9 holds the same ip, port, hostname and observedAt.
+  return { ...{ ip: r.ip, port: Number(r.port), hostname: r.hostname, source: rest.source, observedAt: r.observed_at }, ...rest, evidence } as Observation;
+}
+
+/** The stored identification: without isExchange, nor (for Exchange) the build and precision the columns hold. */
+export function compactIdentification(i: Identification): string {
+  const { isExchange, build, precision, ...rest } = i;
+  return JSON.stringify(isExchange ? rest : { build, precision, ...rest });
+}
+
+export function storedIdentification(r: Pick<HostRow, "is_exchange" | "build" | "precision" | "identification">): Identification {
+  const rest = JSON.parse(r.identification) as Partial<Identification>;
+  if (rest.isExchange !== undefined) return rest as Identification; // written before schema version 9
+  const isExchange = Number(r.is_exchange) === 1;
+  return isExchange
+    ? ({ isExchange, build: r.build, precision: r.precision, ...rest } as Identification)
+    : ({ isExchange, build: rest.build ?? null, precision: rest.precision ?? "unknown", ...rest } as Identification);
+}
+
+/** A stored host as a record, its verdicts rendered with the store's knowledge base. */
+export function rowToHost(r: HostRow, verdicts: VerdictRenderer): HostRecord {
+  const identification = storedIdentification(r);
   return {
     snapshotId: r.snapshot_id,
     ip: r.ip,
-    port: r.port,
+    port: Number(r.port),
     hostname: r.hostname,
     observedAt: r.observed_at,
-    observation: JSON.parse(r.observation) as HostRecord["observation"],
-    identification: JSON.parse(r.identification) as HostRecord["identification"],
+    observation: storedObservation(r),
+    identification,
     isExchange: Number(r.is_exchange) === 1,
     product: r.product,
     cu: r.cu,
     build: r.build,
     precision: r.precision as HostRecord["precision"],
-    cves: JSON.parse(r.cves) as CveVerdict[],
+    cves: verdicts.render(identification, r.status_key, r.assessed_at),
     country: r.country,
     asn: r.asn === null ? null : Number(r.asn),
     asOrg: r.as_org,
@@ -87,7 +132,15 @@ export function rowToHost(r: HostRow): HostRecord {
   };
 }
 
-/** The column values of a host record, in HOST_COLUMNS order. */
+/** The host columns as read: `h` is hosts, `k` its census_keys row. */
+export const HOST_SELECT = `h.id, h.snapshot_id, h.ip, h.port, h.hostname, h.observed_at, h.is_exchange, h.product, h.cu, h.build, h.precision,
+  h.country, h.asn, h.as_org, h.observation, h.identification, k.key AS status_key, h.assessed_at
+  FROM hosts h JOIN census_keys k ON k.id = h.status_key_id`;
+
+/**
+ * The values written for a host record, in HOST_COLUMNS order: `status_key` is the status key text, turned
+ * into hosts.status_key_id by the writer (census_keys).
+ */
 export function hostValues(snapshotId: string, h: HostRecord): SqlValue[] {
   return [
     snapshotId,
@@ -103,9 +156,8 @@ export function hostValues(snapshotId: string, h: HostRecord): SqlValue[] {
     h.country,
     h.asn,
     h.asOrg,
-    JSON.stringify(h.observation),
-    JSON.stringify(h.identification),
-    JSON.stringify(h.cves),
+    compactObservation(h.observation),
+    compactIdentification(h.identification),
     cveStatusKey(h.cves),
     h.assessedAt,
   ];
@@ -127,16 +179,25 @@ export const HOST_COLUMNS = [
   "as_org",
   "observation",
   "identification",
-  "cves",
-  "cve_status_key",
+  "status_key",
   "assessed_at",
 ] as const;
 
-export const UPSERT_HOST = `INSERT INTO hosts (${HOST_COLUMNS.join(", ")})
-  VALUES (${HOST_COLUMNS.map(() => "?").join(", ")})
+/** hosts' own column for each of HOST_COLUMNS. */
+export const STORED_COLUMNS = HOST_COLUMNS.map((c) => (c === "status_key" ? "status_key_id" : c));
+
+/** Before UPSERT_HOST: the host's status key in the dictionary (parameter: the key). */
+export const ADD_STATUS_KEY = "INSERT INTO census_keys (key) VALUES (?) ON CONFLICT (key) DO NOTHING";
+
+export const UPSERT_HOST = `INSERT INTO hosts (${STORED_COLUMNS.join(", ")})
+  VALUES (${HOST_COLUMNS.map((c) => (c === "status_key" ? "(SELECT id FROM census_keys WHERE key = ?)" : "?")).join(", ")})
   ON CONFLICT (snapshot_id, ip, port) DO UPDATE SET
-  ${HOST_COLUMNS.filter((c) => c !== "snapshot_id" && c !== "ip" && c !== "port").map((c) => `${c} = excluded.${c}`).join(", ")}
+  ${STORED_COLUMNS.filter((c) => c !== "snapshot_id" && c !== "ip" && c !== "port").map((c) => `${c} = excluded.${c}`).join(", ")}
   RETURNING id`;
+
+const STATUS_KEY_INDEX = HOST_COLUMNS.indexOf("status_key");
+/** The status key among hostValues(). */
+export const statusKeyOf = (values: readonly SqlValue[]): string => values[STATUS_KEY_INDEX] as string;
 
 export abstract class SqlStore implements Store {
   readonly census: SqlCensus;
@@ -145,12 +206,24 @@ export abstract class SqlStore implements Store {
   readonly triageReports: SqlTriageReports;
   readonly notices: SqlNotices;
 
+  private renderer: VerdictRenderer | undefined;
+
   protected constructor(readonly engine: SqlEngine) {
-    this.census = new SqlCensus(engine);
+    this.census = new SqlCensus(engine, () => this.verdicts());
     this.hostList = new SqlHostList(engine);
     this.accounts = new SqlAccounts(engine);
     this.triageReports = new SqlTriageReports(engine);
     this.notices = new SqlNotices(engine, this.census, () => this.listSnapshots());
+  }
+
+  useKnowledgeBase(kb: KnowledgeBase): void {
+    this.renderer = new VerdictRenderer(new BuildExplainer(kb));
+  }
+
+  /** The renderer of stored statuses: the knowledge base given, else the built-in one with $VIGIE_KB_DIR's updates. */
+  protected verdicts(): VerdictRenderer {
+    this.renderer ??= new VerdictRenderer(new BuildExplainer(loadKnowledgeBase({ overlayDir: defaultOverlayDir() })));
+    return this.renderer;
   }
 
   get label(): string {
@@ -214,9 +287,9 @@ export abstract class SqlStore implements Store {
   async saveBatch(snapshotId: string, hosts: readonly HostRecord[], done: readonly TargetKey[]): Promise<void> {
     await this.engine.transaction(async (tx) => {
       for (const h of hosts) {
-        const { id } = (await tx.get<{ id: number }>(UPSERT_HOST, hostValues(snapshotId, h)))!;
-        await tx.run("DELETE FROM host_cves WHERE host_id = ?", [id]);
-        for (const v of h.cves) await tx.run("INSERT INTO host_cves (host_id, snapshot_id, cve, status) VALUES (?, ?, ?, ?)", [id, snapshotId, v.id, v.status]);
+        const values = hostValues(snapshotId, h);
+        await tx.run(ADD_STATUS_KEY, [statusKeyOf(values)]);
+        await tx.run(UPSERT_HOST, values);
       }
       for (const t of done) await tx.run("INSERT INTO scan_done (snapshot_id, ip, port) VALUES (?, ?, ?) ON CONFLICT DO NOTHING", [snapshotId, t.ip, t.port]);
       if (hosts.length > 0) await tx.run("DELETE FROM census_fresh WHERE snapshot_id = ?", [snapshotId]);
@@ -243,12 +316,13 @@ export abstract class SqlStore implements Store {
   async *hosts(q: HostQuery): AsyncIterable<HostRecord> {
     const w = this.where(q);
     const limit = q.limit !== undefined ? ` LIMIT ${Math.max(0, Math.floor(q.limit))} OFFSET ${Math.max(0, Math.floor(q.offset ?? 0))}` : "";
-    for await (const row of this.engine.iterate<HostRow>(`SELECT h.* FROM hosts h WHERE ${w.sql} ORDER BY h.id${limit}`, w.params)) yield rowToHost(row);
+    const verdicts = this.verdicts();
+    for await (const row of this.engine.iterate<HostRow>(`SELECT ${HOST_SELECT} WHERE ${w.sql} ORDER BY h.id${limit}`, w.params)) yield rowToHost(row, verdicts);
   }
 
   async host(snapshotId: string, ip: string, port: number): Promise<HostRecord | undefined> {
-    const r = await this.engine.get<HostRow>("SELECT * FROM hosts WHERE snapshot_id = ? AND ip = ? AND port = ?", [snapshotId, ip, port]);
-    return r ? rowToHost(r) : undefined;
+    const r = await this.engine.get<HostRow>(`SELECT ${HOST_SELECT} WHERE h.snapshot_id = ? AND h.ip = ? AND h.port = ?`, [snapshotId, ip, port]);
+    return r ? rowToHost(r, this.verdicts()) : undefined;
   }
 
   async close(): Promise<void> {

@@ -4,7 +4,7 @@
  */
 import { SqliteEngine } from "./sql/sqlite.js";
 import { registerScopeFunction } from "./sql/scope.js";
-import { hostValues, SqlStore, UPSERT_HOST } from "./sqlStore.js";
+import { ADD_STATUS_KEY, hostValues, SqlStore, statusKeyOf, UPSERT_HOST } from "./sqlStore.js";
 import type { HostRecord, TargetKey } from "./store.js";
 
 export class SqliteStore extends SqlStore {
@@ -46,9 +46,9 @@ export class SqliteStore extends SqlStore {
     const e = this.engine;
     e.transactionSync(() => {
       for (const h of hosts) {
-        const { id } = e.getSync<{ id: number }>(UPSERT_HOST, hostValues(snapshotId, h))!;
-        e.runSync("DELETE FROM host_cves WHERE host_id = ?", [id]);
-        for (const v of h.cves) e.runSync("INSERT INTO host_cves (host_id, snapshot_id, cve, status) VALUES (?, ?, ?, ?)", [id, snapshotId, v.id, v.status]);
+        const values = hostValues(snapshotId, h);
+        e.runSync(ADD_STATUS_KEY, [statusKeyOf(values)]);
+        e.runSync(UPSERT_HOST, values);
       }
       for (const t of done) e.runSync("INSERT INTO scan_done (snapshot_id, ip, port) VALUES (?, ?, ?) ON CONFLICT DO NOTHING", [snapshotId, t.ip, t.port]);
       if (hosts.length > 0) e.runSync("DELETE FROM census_fresh WHERE snapshot_id = ?", [snapshotId]);

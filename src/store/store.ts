@@ -4,7 +4,8 @@
  * accounts and triage reports. The CLI and the server reach storage only through it. One implementation over
  * SQL (sqlStore.ts) runs on SQLite (the embedded default) and PostgreSQL (teams); one schema (migrations.ts).
  */
-import type { Assessment, CveStatus, Identification, Observation } from "../pipeline/vocabulary.js";
+import type { KnowledgeBase } from "../knowledge/knowledgeBase.js";
+import type { Assessment, CveStatus, CveVerdict, Identification, Observation } from "../pipeline/vocabulary.js";
 
 export type SnapshotKind = "scan" | "import";
 export type SnapshotStatus = "running" | "done" | "interrupted";
@@ -97,8 +98,9 @@ export interface OwnerRow {
   cu: string | null;
   build: string | null;
   precision: string;
-  cves: string;
-  observation: string;
+  /** Its verdicts, rendered from the stored statuses with the store's knowledge base. */
+  cves: CveVerdict[];
+  observation: Observation;
   first_seen: string;
   last_seen: string;
 }
@@ -387,6 +389,11 @@ export interface Store {
   readonly notices: NoticeStore;
   /** Changes whenever the data may have changed (cached answers keyed by it). Cheap. */
   changeMark(): Promise<string>;
+  /**
+   * The knowledge base whose words (reasons, fixing builds, remediation) are given to the stored per-CVE
+   * statuses when hosts are read; default: the built-in one with the updates in $VIGIE_KB_DIR, loaded on first use.
+   */
+  useKnowledgeBase(kb: KnowledgeBase): void;
   /** Tune this connection for a bulk load (an import): optional. */
   bulkLoadSettings?(): void;
 

@@ -92,8 +92,7 @@ export function registerContacts(program: Command): void {
       for await (const r of store.census.owners(snapshot, "ip")) {
         servers++;
         if (book.ownerOf(r.ip, r.asn)) continue;
-        const cves = JSON.parse(r.cves) as Array<{ id: string; status: string }>;
-        unowned.push({ ip: r.ip, port: r.port, hostname: r.hostname, asn: r.asn, country: r.country, vulnerable: cves.filter((c) => c.status === "vulnerable").map((c) => c.id) });
+        unowned.push({ ip: r.ip, port: r.port, hostname: r.hostname, asn: r.asn, country: r.country, vulnerable: r.cves.filter((c) => c.status === "vulnerable").map((c) => c.id) });
       }
       if (o.json) {
         process.stdout.write(JSON.stringify({ snapshot, servers, owned: servers - unowned.length, unowned }) + "\n");

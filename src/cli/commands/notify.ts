@@ -13,7 +13,6 @@ import { noticeKnowledge, prepareNotices, slimOwnerRow, snapshotInfo } from "../
 import type { NoticeServer } from "../../notify/message.js";
 import { remediationReport } from "../../notify/remediation.js";
 import type { OwnerRow, Store } from "../../store/store.js";
-import type { CveVerdict } from "../../pipeline/vocabulary.js";
 import { UsageError } from "../errors.js";
 import { safe } from "../format/terminal.js";
 import { addDbOption, openStore, resolveSnapshot } from "../storeOption.js";
@@ -87,7 +86,7 @@ async function planReminders(store: Store, book: ContactBook, o: { at: string; d
     for (const i of fresh) {
       const row = rows.get(i.ip);
       if (!row) continue;
-      const verdict = (JSON.parse(row.cves) as CveVerdict[]).find((c) => c.id === i.cve);
+      const verdict = row.cves.find((c) => c.id === i.cve);
       if (!verdict) continue;
       let s = servers.get(i.ip);
       if (!s) servers.set(i.ip, (s = { row, verdicts: [], firstNotifiedAt: i.notifiedAt }));
@@ -165,6 +164,7 @@ export function registerNotify(program: Command): void {
       }
     }
     const store = await openStore(o.db);
+    store.useKnowledgeBase(kb);
     try {
       const composed: ComposedNotice[] = [];
       let nothingReason = "";

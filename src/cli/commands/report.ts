@@ -33,8 +33,10 @@ export function registerReport(program: Command): void {
         throw new UsageError(`--ranges: ${(err as Error).message}`);
       }
     }
-    const cveIds = openKnowledgeBase(o.kbDir !== undefined ? { kbDir: o.kbDir } : {}).advisories.map((a) => a.id).sort();
+    const kb = openKnowledgeBase(o.kbDir !== undefined ? { kbDir: o.kbDir } : {});
+    const cveIds = kb.advisories.map((a) => a.id).sort();
     const store = await openStore(o.db);
+    store.useKnowledgeBase(kb);
     try {
       const snapshot = await resolveSnapshot(store, o.snapshot);
       const files = new OwnerFiles(o.out, ownerCsvHeader(cveIds));

@@ -274,6 +274,7 @@ export function registerScan(program: Command): void {
   assess.action(async (opts: { snapshot?: string; db?: string; kbDir?: string }) => {
     const explainer = new BuildExplainer(openKnowledgeBase(opts));
     const store = await openStore(opts.db);
+    store.useKnowledgeBase(explainer.kb);
     const ids = opts.snapshot !== undefined ? [await resolveSnapshot(store, opts.snapshot)] : (await store.listSnapshots()).map((s) => s.id);
     for (const id of ids) {
       let hostsSeen = 0;
@@ -283,12 +284,16 @@ export function registerScan(program: Command): void {
         const page: HostRecord[] = [];
         for await (const h of store.hosts({ snapshotId: id, limit: PAGE, offset })) page.push(h);
         if (page.length === 0) break;
-        const updated = page.map((h) => {
+        // The store keeps statuses, not texts (reasons are rendered from the knowledge base when read): only
+        // hosts whose verdicts or identification changed are written again.
+        const updated: HostRecord[] = [];
+        for (const h of page) {
           const next = assessObservation(explainer, id, h.observation, { country: h.country, asn: h.asn, asOrg: h.asOrg });
-          if (JSON.stringify(next.cves) !== JSON.stringify(h.cves) || next.build !== h.build || next.product !== h.product) changed++;
-          return next;
-        });
-        await store.saveBatch(id, updated, []);
+          const verdictsChanged = JSON.stringify(next.cves) !== JSON.stringify(h.cves) || next.build !== h.build || next.product !== h.product;
+          if (verdictsChanged) changed++;
+          if (verdictsChanged || next.cu !== h.cu || next.precision !== h.precision || JSON.stringify(next.identification) !== JSON.stringify(h.identification)) updated.push(next);
+        }
+        if (updated.length > 0) await store.saveBatch(id, updated, []);
         hostsSeen += page.length;
       }
       process.stdout.write(`${id}: ${hostsSeen} host:ports re-assessed, ${changed} with changed verdicts\n`);

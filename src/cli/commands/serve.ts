@@ -46,6 +46,7 @@ export function registerServe(program: Command): void {
     }
     const kb = openKnowledgeBase(o.kbDir !== undefined ? { kbDir: o.kbDir } : {});
     const store = await openStore(o.db);
+    store.useKnowledgeBase(kb);
     let running;
     try {
       running = await startServer({
