@@ -59,14 +59,15 @@ export function fromMicrosoftRow(cells: Record<string, string>): MicrosoftRowRes
   if (!product) return { skip: `Exchange ${m[1]} (not judged by Vigie)` };
   const line = m[2]!;
   if (line === "Preview") return { skip: "preview builds" };
+  // Exchange 2010 is judged on SP3 only (14.3): "Exchange 2010 RU1" (RTM's rollups), SP1 and SP2 are not its lines.
+  if (product === "2010" && line !== "SP3") return { skip: "Exchange 2010 before SP3 (not judged by Vigie)" };
   if (!/^(RTM|CU\d{1,2}|SP\d)$/.test(line)) return { error: `"${name}": "${line}" is not a CU, SP or RTM` };
-  const update = m[3] ?? line;
+  // "Exchange 2010 SP3 RTM" is the service pack itself.
+  const update = m[3] === undefined || m[3] === "RTM" ? line : m[3];
   const kind = kindOf(line, update);
   if (!kind) return { error: `"${name}": update "${update}" is not an SU, HU or rollup name` };
   const build = normaliseBuild(cells["Build Number"] ?? "");
   if (!build) return { error: `"${name}": build "${cells["Build Number"] ?? ""}" is not a 4-part build` };
-  // Exchange 2010 is judged on SP3 only (14.3); RTM, SP1 and SP2 builds are older products' lines.
-  if (product === "2010" && line !== "SP3") return { skip: "Exchange 2010 before SP3 (not judged by Vigie)" };
   const releaseDate = usDate(cells.Date ?? "");
   if (!releaseDate) return { error: `"${name}": date "${cells.Date ?? ""}" is not M/D/YYYY` };
   const kb = (cells.KB ?? "").trim();
