@@ -72,6 +72,8 @@ export class SqlNotices implements NoticeStore {
     private readonly engine: SqlEngine,
     private readonly census: SqlCensus,
     private readonly snapshots: () => Promise<Snapshot[]>,
+    /** After every committed write (PostgreSQL bumps the store's change mark, so cached answers are dropped). */
+    private readonly afterWrite: () => Promise<void> = async () => undefined,
   ) {}
 
   private async details(rows: NoticeRow[]): Promise<NoticeRecord[]> {
@@ -130,6 +132,7 @@ export class SqlNotices implements NoticeStore {
         ]);
       }
     });
+    await this.afterWrite();
   }
 
   async noticedItems(kind: NoticeKind, snapshotId: string, organisation: string): Promise<Set<string>> {
@@ -156,6 +159,7 @@ export class SqlNotices implements NoticeStore {
         await tx.run("UPDATE notice_recipients SET status = 'sending', attempts = attempts + 1, updated_at = ? WHERE notice_id = ? AND address = ?", [at, noticeId, a]);
       }
     });
+    await this.afterWrite();
   }
 
   async recordDelivery(noticeId: string, outcomes: readonly DeliveryOutcome[], at: string): Promise<void> {
@@ -164,6 +168,7 @@ export class SqlNotices implements NoticeStore {
         await tx.run("UPDATE notice_recipients SET status = ?, reply = ?, updated_at = ? WHERE notice_id = ? AND address = ?", [o.status, o.reply.slice(0, 2000), at, noticeId, o.address]);
       }
     });
+    await this.afterWrite();
   }
 
   async list(filter: { snapshotId?: string; kind?: NoticeKind } = {}): Promise<NoticeRecord[]> {

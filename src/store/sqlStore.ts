@@ -213,7 +213,7 @@ export abstract class SqlStore implements Store {
     this.hostList = new SqlHostList(engine);
     this.accounts = new SqlAccounts(engine);
     this.triageReports = new SqlTriageReports(engine);
-    this.notices = new SqlNotices(engine, this.census, () => this.listSnapshots());
+    this.notices = new SqlNotices(engine, this.census, () => this.listSnapshots(), () => this.afterWrite());
   }
 
   useKnowledgeBase(kb: KnowledgeBase): void {
@@ -237,7 +237,7 @@ export abstract class SqlStore implements Store {
 
   abstract changeMark(): Promise<string>;
 
-  /** Called after every committed write of host records (PostgreSQL bumps its change mark). */
+  /** Called after every committed write of host records or notices (PostgreSQL bumps its change mark). */
   protected async afterWrite(): Promise<void> {}
 
   async createSnapshot(s: Omit<Snapshot, "createdAt" | "finishedAt" | "status"> & { status?: SnapshotStatus }): Promise<Snapshot> {

@@ -28,7 +28,7 @@ export interface Received {
 }
 
 /** Runs `vigie notify` against a loopback SMTP server; returns what the server received, in order. */
-export async function recordNotices(fx: Fixture): Promise<Received[]> {
+export async function recordNotices(fx: Fixture, o: { snapshot: string; cve: string } = { snapshot: "a", cve: CVE }): Promise<Received[]> {
   const received: Received[] = [];
   const server = new SMTPServer({
     disabledCommands: ["STARTTLS", "AUTH"],
@@ -48,7 +48,7 @@ export async function recordNotices(fx: Fixture): Promise<Received[]> {
     const contacts = path.join(fx.dir, "contacts.csv");
     writeFileSync(contacts, CONTACTS);
     const r = await runCli(
-      ["notify", "--contacts", contacts, "--smtp", `smtp://127.0.0.1:${port}`, "--from", "CERT Example <cert@cert.example>", "--snapshot", "a", "--cve", CVE, "--at", NOTICE_AT, "--rate", "6000", "--json", "--db", fx.db],
+      ["notify", "--contacts", contacts, "--smtp", `smtp://127.0.0.1:${port}`, "--from", "CERT Example <cert@cert.example>", "--snapshot", o.snapshot, "--cve", o.cve, "--at", NOTICE_AT, "--rate", "6000", "--json", "--db", fx.db],
       { env: { VIGIE_KB_DIR: path.join(fx.dir, "kb"), VIGIE_DATA_DIR: path.join(fx.dir, "data") } },
     );
     if (r.code !== 0) throw new Error(`vigie notify exited ${r.code}: ${r.stderr}${r.stdout}`);

@@ -232,6 +232,16 @@ describe("the analyst's dry run", () => {
     expect(big.status).toBe(413);
   });
 
+  it("returns at most `limit` messages in full, every organisation in the summary, or one organisation's", async () => {
+    const two = (await (await dryRun(fx.tokens.analyst, { contacts: CONTACTS, from: FROM, cves: [CVE], limit: 2 })).json()) as DryRun & { total: number; organisations: Array<{ organisation: string; servers: number }> };
+    expect(two.total).toBe(5);
+    expect(two.messages.length).toBe(2);
+    expect(two.organisations.map((o) => o.organisation).sort()).toEqual([EVIL_ORG, "Free", "Google", "Renater Lab", "Strato"].sort());
+    const strato = (await (await dryRun(fx.tokens.analyst, { contacts: CONTACTS, from: FROM, cves: [CVE], organisation: "Strato" })).json()) as DryRun;
+    expect(strato.messages.map((m) => [m.organisation, m.recipients.join(",")])).toEqual([["Strato", "cert@strato.example"]]);
+    expect((await dryRun(fx.tokens.analyst, { contacts: CONTACTS, from: FROM, limit: 501 })).status).toBe(400);
+  });
+
   it("is for analysts and admins only", async () => {
     expect((await dryRun(fx.tokens.viewer, { contacts: CONTACTS, from: FROM })).status).toBe(403);
     expect((await dryRun(fx.tokens.fr, { contacts: CONTACTS, from: FROM })).status).toBe(403);
@@ -280,3 +290,16 @@ it("the notice time recorded is the one given to vigie notify", async () => {
   const { notices } = await json<{ notices: Array<{ notifiedAt: string }> }>("/api/notices", fx.tokens.viewer);
   expect(new Set(notices.map((n) => n.notifiedAt))).toEqual(new Set([NOTICE_AT]));
 });
+
+it("a notice sent while the server runs shows up at once (cached answers are dropped)", async () => {
+  const before = await json<{ groups: Group[] }>("/api/remediation?by=org", fx.tokens.viewer);
+  const series = await json<{ cves: string[] }>("/api/remediation/series?by=org", fx.tokens.viewer);
+  expect(series.cves).toEqual([CVE]);
+  // ProxyShell, for snapshot b: new (server, CVE) items for the servers still on a pre-April 2021 build.
+  const more = await recordNotices(fx, { snapshot: "b", cve: "CVE-2021-34473" });
+  expect(more.length).toBeGreaterThan(0);
+  const after = await json<{ groups: Group[] }>("/api/remediation?by=org", fx.tokens.viewer);
+  const lab = (r: { groups: Group[] }) => r.groups.find((g) => g.key === "Renater Lab")!.notified;
+  expect(lab(after)).toBeGreaterThan(lab(before));
+  expect((await json<{ cves: string[] }>("/api/remediation/series?by=org", fx.tokens.viewer)).cves).toEqual([CVE, "CVE-2021-34473"]);
+}, 60_000);

@@ -186,6 +186,8 @@ export interface DryRunResult {
   contacts: { organisations: number; rows: number; skipped: number; badRows: Array<{ line: number; reason: string }> };
   unowned: number;
   alreadyNotified: number;
+  total: number;
+  organisations: Array<{ organisation: string; recipients: string[]; language: string; servers: number; items: number }>;
   messages: Array<{
     organisation: string;
     recipients: string[];

@@ -27,6 +27,9 @@ import { cveParam, resolveSnapshot, snapshotParam } from "./common.js";
 
 /** Largest dry-run request body (the contacts file as text, inside JSON). */
 export const DRY_RUN_MAX_BYTES = 1024 * 1024;
+/** Messages a dry run returns in full by default (every organisation is listed in `organisations`). */
+export const DRY_RUN_DEFAULT_MESSAGES = 100;
+export const DRY_RUN_MAX_MESSAGES = 500;
 
 const isoTime = z
   .string()
@@ -51,6 +54,9 @@ const dryRunBody = z
     cves: z.array(cveParam).max(100).optional(),
     unknown: z.boolean().optional(),
     at: isoTime.optional(),
+    /** Only this organisation's message in full. */
+    organisation: z.string().min(1).max(200).optional(),
+    limit: z.number().int().min(1).max(DRY_RUN_MAX_MESSAGES).optional(),
   })
   .strict();
 
@@ -116,6 +122,8 @@ async function dryRun(a: RouteArgs): Promise<void> {
     ...(scope ? { include: (ip: string, asn: number | null) => scope.contains(ip, asn) } : {}),
   });
   const filename = attachmentName({ snapshot: await snapshotInfo(a.ctx.store, snapshotId), kind: "notice" });
+  const shown = (body.organisation !== undefined ? composed.filter((c) => c.notice.organisation === body.organisation) : composed).slice(0, body.limit ?? DRY_RUN_DEFAULT_MESSAGES);
+  const servers = (items: readonly NoticeItem[]): number => new Set(items.map((i) => i.ip)).size;
   sendJson(a.res, 200, {
     dryRun: true,
     snapshot: snapshotId,
@@ -123,13 +131,15 @@ async function dryRun(a: RouteArgs): Promise<void> {
     contacts: { organisations: book.organisations.size, rows: book.rows, skipped: book.bad.length, badRows },
     unowned: plan.unowned,
     alreadyNotified: plan.alreadyNotified,
-    messages: composed.map((c) => ({
+    total: composed.length,
+    organisations: composed.map((c) => ({ organisation: c.notice.organisation, recipients: c.notice.recipients, language: c.notice.language, servers: servers(c.notice.items), items: c.notice.items.length })),
+    messages: shown.map((c) => ({
       organisation: c.notice.organisation,
       recipients: c.notice.recipients,
       language: c.notice.language,
       subject: c.subject,
       messageId: c.notice.messageId,
-      servers: new Set(c.notice.items.map((i) => i.ip)).size,
+      servers: servers(c.notice.items),
       items: c.notice.items,
       text: c.text,
       attachment: { filename, contentType: "text/csv; charset=utf-8", content: c.csv },

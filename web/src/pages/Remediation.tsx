@@ -176,6 +176,15 @@ function DryRun(props: { snapshots: Snapshot[]; cves: string[] }) {
   const [result, setResult] = useState<DryRunResult | null>(null);
   const [error, setError] = useState("");
   const [busy, setBusy] = useState(false);
+  const [asked, setAsked] = useState<Record<string, unknown> | null>(null);
+  const run = (request: Record<string, unknown>, keep?: DryRunResult): void => {
+    setBusy(true);
+    setError("");
+    postJson<DryRunResult>("/api/notices/dry-run", request)
+      .then((r) => setResult(keep ? { ...keep, messages: r.messages } : r))
+      .catch((err: unknown) => setError(err instanceof ApiError ? `${err.status}: ${err.message}` : String(err)))
+      .finally(() => setBusy(false));
+  };
   const load = (e: Event): void => {
     const file = (e.currentTarget as HTMLInputElement).files?.[0];
     if (!file) return;
@@ -192,13 +201,10 @@ function DryRun(props: { snapshots: Snapshot[]; cves: string[] }) {
     const unknown = (form.elements.namedItem("unknown") as HTMLInputElement | null)?.checked === true;
     const snapshot = field("snapshot");
     const cve = field("cve");
-    setBusy(true);
-    setError("");
+    const request = { contacts, from: field("from"), ...(snapshot ? { snapshot } : {}), ...(cve ? { cves: [cve] } : {}), unknown };
     setResult(null);
-    postJson<DryRunResult>("/api/notices/dry-run", { contacts, from: field("from"), ...(snapshot ? { snapshot } : {}), ...(cve ? { cves: [cve] } : {}), unknown })
-      .then(setResult)
-      .catch((err: unknown) => setError(err instanceof ApiError ? `${err.status}: ${err.message}` : String(err)))
-      .finally(() => setBusy(false));
+    setAsked(request);
+    run(request);
   };
   return (
     <section id="dry-run-panel">
@@ -255,6 +261,28 @@ function DryRun(props: { snapshots: Snapshot[]; cves: string[] }) {
                 <li>{`line ${b.line}: skipped: ${b.reason}`}</li>
               ))}
             </ul>
+          )}
+          {result.total > result.messages.length && (
+            <details id="dry-run-all" open>
+              <summary>{`${result.messages.length} of ${result.total} messages shown in full; every organisation:`}</summary>
+              <table>
+                <tbody>
+                  {result.organisations.map((o) => (
+                    <tr>
+                      <td class="org">{o.organisation}</td>
+                      <td>{o.recipients.join(", ")}</td>
+                      <td>{o.language}</td>
+                      <td class="num">{`${o.servers} servers`}</td>
+                      <td>
+                        <button type="button" disabled={busy || !asked} onClick={() => asked && run({ ...asked, organisation: o.organisation }, result)}>
+                          Show
+                        </button>
+                      </td>
+                    </tr>
+                  ))}
+                </tbody>
+              </table>
+            </details>
           )}
           {result.messages.map((m) => (
             <article class="dry-notice">
