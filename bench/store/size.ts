@@ -69,8 +69,12 @@ try {
       "SELECT relname AS name, pg_total_relation_size(oid) AS bytes FROM pg_class WHERE relkind = 'r' AND relnamespace = 'public'::regnamespace ORDER BY 2 DESC",
     )
   ).rows.map((r) => ({ name: r.name, bytes: Number(r.bytes) }));
-  await c.end();
   const totalPg = partsPg.reduce((n, p) => n + p.bytes, 0);
+  const indexesPg = (
+    await c.query<{ name: string; bytes: string }>(
+      "SELECT relname AS name, pg_relation_size(oid) AS bytes FROM pg_class WHERE relkind = 'i' AND relnamespace = 'public'::regnamespace ORDER BY 2 DESC",
+    )
+  ).rows.map((r) => ({ name: r.name, bytes: Number(r.bytes) }));
 
   const per = (b: number, n: number) => (b / n).toFixed(0);
   console.log(`${records} zgrab2 records -> ${hostsLite} host records (SQLite), ${hostsPg} (PostgreSQL)`);
@@ -82,6 +86,8 @@ try {
   for (const p of partsLite.filter((x) => x.bytes > 8192)) console.log(`  ${p.name.padEnd(34)} ${per(p.bytes, hostsLite)}`);
   console.log("PostgreSQL by table (heap + TOAST + its indexes), bytes per host:");
   for (const p of partsPg.filter((x) => x.bytes > 65536)) console.log(`  ${p.name.padEnd(34)} ${per(p.bytes, hostsPg)}`);
+  console.log("PostgreSQL indexes (included above), bytes per host:");
+  for (const p of indexesPg.filter((x) => x.bytes > 65536)) console.log(`  ${p.name.padEnd(34)} ${per(p.bytes, hostsPg)}`);
 } finally {
   await admin.query(`DROP DATABASE IF EXISTS ${dbName} WITH (FORCE)`);
   await admin.end();

@@ -4,7 +4,7 @@
  * from the stored observation and the vulnerable CVEs from the host's status key (census_keys).
  */
 import type { HostHistoryRow, HostListQuery, HostListStore, HostSort, HostSummaryRow, StoreScope } from "./store.js";
-import type { SqlEngine, SqlValue } from "./sql/engine.js";
+import type { Dialect, SqlEngine, SqlValue } from "./sql/engine.js";
 import { scopeCondition } from "./sql/scope.js";
 import { parseCveStatusKey } from "../pipeline/verdicts.js";
 
@@ -20,7 +20,7 @@ export interface HostFilter {
   status?: string;
 }
 
-export function hostFilterSql(f: HostFilter): { clauses: string[]; params: SqlValue[] } {
+export function hostFilterSql(f: HostFilter, dialect: Dialect): { clauses: string[]; params: SqlValue[] } {
   const clauses = ["h.snapshot_id = ?"];
   const params: SqlValue[] = [f.snapshotId];
   if (f.exchange !== undefined) clauses.push(f.exchange ? "h.is_exchange = 1" : "h.is_exchange = 0");
@@ -35,7 +35,10 @@ export function hostFilterSql(f: HostFilter): { clauses: string[]; params: SqlVa
   if (f.status !== undefined || f.cve !== undefined) {
     // The status keys (a few hundred distinct, whatever the number of hosts) that hold the pair; the hosts
     // pointing at one of them. "_" in not_affected matches only itself among the stored characters.
-    clauses.push("h.status_key_id IN (SELECT k.id FROM census_keys k WHERE (';' || k.key || ';') LIKE ?)");
+    // On PostgreSQL as an array computed once (an InitPlan), so that the planner reads hosts_by_status_key
+    // rather than guessing one matching key and scanning the snapshot once per key.
+    const keys = "SELECT k.id FROM census_keys k WHERE (';' || k.key || ';') LIKE ?";
+    clauses.push(dialect === "postgres" ? `h.status_key_id = ANY (ARRAY(${keys}))` : `h.status_key_id IN (${keys})`);
     params.push(`%;${f.cve ?? ""}${f.cve !== undefined ? "=" : "%="}${f.status ?? ""}${f.status !== undefined ? ";" : "%;"}%`);
   }
   return { clauses, params };
@@ -129,7 +132,7 @@ export class SqlHostList implements HostListStore {
       ...(q.asn !== undefined ? { asn: q.asn } : {}),
       ...(q.cve !== undefined ? { cve: q.cve } : {}),
       ...(q.status !== undefined ? { status: q.status } : {}),
-    });
+    }, this.engine.dialect);
     if (q.ip !== undefined) {
       // A prefix range on the indexed (snapshot_id, ip, port) key.
       clauses.push("h.ip >= ? AND h.ip < ?");
@@ -148,7 +151,8 @@ export class SqlHostList implements HostListStore {
     return { sql: clauses.join(" AND "), params };
   }
 
-  private select(whereSql: string, q: Pick<HostListQuery, "sort" | "order">): string {
+  /** The list's rows; with `paged`, the page's ids are chosen first (on the indexes) and only its rows are read (LIMIT ? OFFSET ?). */
+  private select(whereSql: string, q: Pick<HostListQuery, "sort" | "order">, paged = false): string {
     const pg = this.engine.dialect === "postgres";
     const dir = q.order === "desc" ? "DESC" : "ASC";
     // PostgreSQL's text columns are COLLATE "C" (migrations.ts): the same order as SQLite's; NULLs placed as SQLite does.
@@ -156,7 +160,8 @@ export class SqlHostList implements HostListStore {
     const title = pg ? "(h.observation::json ->> 'title')" : "json_extract(h.observation, '$.title')";
     return `SELECT h.id, h.ip, h.port, h.hostname, ${title} AS title, h.is_exchange, h.product, h.cu, h.build,
               h.precision, h.country, h.asn, h.as_org, h.observed_at, k.key AS status_key
-       FROM hosts h JOIN census_keys k ON k.id = h.status_key_id WHERE ${whereSql} ORDER BY ${order}`;
+       FROM hosts h JOIN census_keys k ON k.id = h.status_key_id
+       WHERE ${paged ? `h.id IN (SELECT h.id FROM hosts h WHERE ${whereSql} ORDER BY ${order} LIMIT ? OFFSET ?)` : whereSql} ORDER BY ${order}`;
   }
 
   /** The row and sort value of the host a keyset page starts after (undefined: no longer in the snapshot). */
@@ -180,7 +185,7 @@ export class SqlHostList implements HostListStore {
     const anchor = await this.anchor(q);
     if (q.after && !anchor) throw new StaleCursorError("the host a page was to start after is no longer in this snapshot; start again from the first page");
     const w = this.where(q, scope, anchor);
-    return (await this.engine.all<SummaryRow>(`${this.select(w.sql, q)} LIMIT ? OFFSET ?`, [...w.params, q.limit, q.offset])).map(toSummary);
+    return (await this.engine.all<SummaryRow>(this.select(w.sql, q, true), [...w.params, q.limit, q.offset])).map(toSummary);
   }
 
   async *all(q: Omit<HostListQuery, "limit" | "offset" | "after">, scope?: StoreScope): AsyncIterable<HostSummaryRow> {

@@ -315,6 +315,37 @@ CREATE INDEX hosts_by_build ON hosts (snapshot_id, build);
 CREATE INDEX hosts_by_observed ON hosts (snapshot_id, observed_at);`,
     },
   },
+  {
+    version: 10,
+    name: "host-list indexes in the list's order: by snapshot then id; per sortable column, then id (PostgreSQL: NULLS FIRST); by status key",
+    // Version 9 dropped hosts_by_snapshot, but the list's default order (id) needs it on SQLite, whose other
+    // indexes end in the rowid. PostgreSQL's indexes do not end in id and sort NULLs last: the list's order
+    // (SQLite's: NULLs first ascending, last descending, then id) needs (snapshot_id, column NULLS FIRST, id),
+    // read forwards or backwards. hosts_by_status_key serves the --cve/--status filters (a few keys match);
+    // hosts_by_inet and census_hosts_by_asn/_inet (PostgreSQL) a constituency's ranges and ASNs
+    // (`ip::inet <<= range` reads the index as an address range).
+    sql: {
+      sqlite: `
+CREATE INDEX IF NOT EXISTS hosts_by_snapshot ON hosts (snapshot_id);
+CREATE INDEX IF NOT EXISTS hosts_by_status_key ON hosts (snapshot_id, status_key_id);`,
+      postgres: `
+CREATE INDEX IF NOT EXISTS hosts_by_status_key ON hosts (snapshot_id, status_key_id);
+CREATE INDEX IF NOT EXISTS hosts_by_inet ON hosts (snapshot_id, (ip::inet));
+CREATE INDEX IF NOT EXISTS census_hosts_by_asn ON census_hosts (snapshot_id, asn);
+CREATE INDEX IF NOT EXISTS census_hosts_by_inet ON census_hosts (snapshot_id, (ip::inet));
+CREATE INDEX IF NOT EXISTS hosts_by_snapshot ON hosts (snapshot_id, id);
+DROP INDEX IF EXISTS hosts_by_country;
+DROP INDEX IF EXISTS hosts_by_asn;
+DROP INDEX IF EXISTS hosts_by_product;
+DROP INDEX IF EXISTS hosts_by_build;
+DROP INDEX IF EXISTS hosts_by_observed;
+CREATE INDEX hosts_by_country ON hosts (snapshot_id, country NULLS FIRST, id);
+CREATE INDEX hosts_by_asn ON hosts (snapshot_id, asn NULLS FIRST, id);
+CREATE INDEX hosts_by_product ON hosts (snapshot_id, product NULLS FIRST, id);
+CREATE INDEX hosts_by_build ON hosts (snapshot_id, build NULLS FIRST, id);
+CREATE INDEX hosts_by_observed ON hosts (snapshot_id, observed_at NULLS FIRST, id);`,
+    },
+  },
 ];
 
 export const LATEST_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;

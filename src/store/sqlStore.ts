@@ -304,7 +304,7 @@ export abstract class SqlStore implements Store {
   }
 
   private where(q: HostQuery): { sql: string; params: SqlValue[] } {
-    const w = hostFilterSql({ ...q, ...(q.exchangeOnly ? { exchange: true } : {}) });
+    const w = hostFilterSql({ ...q, ...(q.exchangeOnly ? { exchange: true } : {}) }, this.engine.dialect);
     return { sql: w.clauses.join(" AND "), params: w.params };
   }
 

@@ -28,5 +28,17 @@ export function scopeCondition(engine: SqlEngine, scope: StoreScope, t: string):
     if (!scopes.has(scope.id)) scopes.set(scope.id, scope);
     return { sql: `vigie_in_scope(?, ${t}.ip, ${t}.asn) = 1`, params: [scope.id] };
   }
-  return { sql: `(${t}.asn = ANY(?::bigint[]) OR ${t}.ip::inet <<= ANY(?::inet[]))`, params: [scope.asns, scope.cidrs] };
+  // The ASNs as one array (hosts_by_asn), one term per range (hosts_by_inet), so that PostgreSQL ORs two index
+  // scans; a part the constituency does not have is left out (casting every address to inet costs).
+  const terms: string[] = [];
+  const params: SqlValue[] = [];
+  if (scope.asns.length > 0) {
+    terms.push(`${t}.asn = ANY(?::bigint[])`);
+    params.push(scope.asns);
+  }
+  for (const cidr of scope.cidrs) {
+    terms.push(`${t}.ip::inet <<= ?::inet`);
+    params.push(cidr);
+  }
+  return { sql: terms.length > 0 ? `(${terms.join(" OR ")})` : "FALSE", params };
 }
