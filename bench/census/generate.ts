@@ -10,8 +10,9 @@
  * known build; OWA logon pages of 4–24 KB (real pages are in that range), X-OWA-Version headers (absent on 2010),
  * some servers showing only the logon-page path (CU precision) or only OWA markers (no build), a second record
  * on port 80 for some Exchange servers (a redirect: the census must count the server once), non-Exchange web
- * servers (IIS, nginx, Apache, appliances), OWA look-alikes with no header from Exchange itself (not Exchange,
- * as the fingerprint rules say) and failed grabs. The ground truth counts SERVERS (distinct IPs) per
+ * servers (IIS, nginx, Apache, appliances), Exchange 2010 servers answering with their logon page only (counted,
+ * confidence low), OWA look-alikes with no header from Exchange itself (phishing copies linking another host's
+ * /owa/, honeypots on an IIS version the page's product cannot run on: not Exchange) and failed grabs. The ground truth counts SERVERS (distinct IPs) per
  * country and per CVE, with the per-build verdicts of the knowledge base.
  */
 import { closeSync, mkdirSync, openSync, writeFileSync, writeSync } from "node:fs";
@@ -204,8 +205,8 @@ function main(): void {
       },
     });
 
-  const logon = (resBuild: string, legacy: boolean, size: number) => {
-    const p = legacy ? `/owa/${resBuild}` : `/owa/auth/${resBuild}`;
+  const logon = (resBuild: string, legacy: boolean, size: number, otherHost?: string) => {
+    const p = `${otherHost !== undefined ? `https://${otherHost}` : ""}${legacy ? `/owa/${resBuild}` : `/owa/auth/${resBuild}`}`;
     const head = `<!DOCTYPE html><html><head><meta http-equiv="X-UA-Compatible" content="IE=10"/><link rel="shortcut icon" href="${p}/themes/resources/favicon.ico" type="image/x-icon"><meta http-equiv="Content-Type" content="text/html; charset=utf-8"><title>Outlook</title><style>\n`;
     const tail = `</style><script type="text/javascript" src="${p}/scripts/premium/flogon.js"></script></head><body class="signInBg"><form action="/owa/auth.owa" method="POST" name="logonForm"><input id="username" name="username"/><input id="password" name="password" type="password"/></form></body></html>`;
     return head + pad(Math.max(0, size - head.length - tail.length)) + tail;
@@ -244,9 +245,26 @@ function main(): void {
     let body: string;
     const feserver = { key: "x_feserver", value: [`EXCH${n % 97}`] };
     if (shape < 0.015) {
-      // An OWA look-alike (honeypot, phishing kit): logon page, no header from Exchange itself: not Exchange.
+      // An OWA look-alike, no header from Exchange itself: not Exchange. Half are phishing-kit copies on a web
+      // server (Apache) whose resources point at the copied host's /owa/; half honeypots whose IIS version the
+      // page's product cannot run on (2010 is not supported on Windows Server 2016+, i.e. IIS 10.0; 2013 and later
+      // not on Windows Server 2008, i.e. IIS 7.0: Microsoft's supportability matrix).
       truthBuild = "look-alike";
-      body = logon(build.split(".").slice(0, 3).join("."), false, size);
+      const res = build.split(".").slice(0, 3).join(".");
+      if (r() < 0.5) {
+        headers.server = ["Apache/2.4.41 (Ubuntu)"];
+        delete headers.x_powered_by;
+        body = logon(res, false, size, `mail.copied-${n % 997}.test`);
+      } else {
+        headers.server = [build.startsWith("14.") ? "Microsoft-IIS/10.0" : "Microsoft-IIS/7.0"];
+        body = logon(res, false, size);
+      }
+    } else if (legacy && shape < 0.5) {
+      // Exchange 2010 answering with its logon page only (no Exchange header on 2010's logon page; IIS 7.5 of
+      // Windows Server 2008 R2): counted as Exchange from the page (confidence low), build from the 4-part path.
+      truthBuild = build;
+      headers.server = ["Microsoft-IIS/7.5"];
+      body = logon(build, true, size);
     } else if (shape < 0.05) {
       // OWA markers and an Exchange header, no build: Exchange of unknown build.
       truthBuild = null;

@@ -22,11 +22,22 @@ export interface TriageCounts {
   clean: number;
 }
 
+/**
+ * The group's servers by how surely they were identified as Exchange (src/identify/fingerprint.ts): high, medium,
+ * low (e.g. a single answer: the OWA logon page only). They add up to exposed.
+ */
+export interface ConfidenceCounts {
+  high: number;
+  medium: number;
+  low: number;
+}
+
 export interface CensusGroup {
   key: string;
   exposed: number;
   cves: Record<string, CveCounts>;
   triage: TriageCounts;
+  confidence: ConfidenceCounts;
 }
 
 export interface Census {
@@ -66,6 +77,27 @@ export function groupLabel(by: CensusBy, raw: string | number | null): string {
 
 const zero = (): CveCounts => ({ vulnerable: 0, patched: 0, unknown: 0 });
 const noTriage = (): TriageCounts => ({ compromised: 0, suspicious: 0, clean: 0 });
+const noConfidence = (): ConfidenceCounts => ({ high: 0, medium: 0, low: 0 });
+
+/** One row of the store's confidence GROUP BY: servers of one group identified with this confidence. */
+export interface ConfidenceRow {
+  group: string | number | null;
+  confidence: keyof ConfidenceCounts;
+  n: number;
+}
+
+/** The census with each group's confidence split (by cve: every group holds the totals, as exposed does). */
+export function withConfidence(c: Census, rows: readonly ConfidenceRow[]): Census {
+  const per = new Map<string, ConfidenceCounts>();
+  const total = noConfidence();
+  for (const r of rows) {
+    const key = groupLabel(c.by, r.group);
+    const t = per.get(key) ?? per.set(key, noConfidence()).get(key)!;
+    t[r.confidence] += r.n;
+    total[r.confidence] += r.n;
+  }
+  return { ...c, groups: c.groups.map((g) => ({ ...g, confidence: c.by === "cve" ? { ...total } : (per.get(g.key) ?? noConfidence()) })) };
+}
 
 /** One row of the store's triage GROUP BY: servers of one group whose newest report has this verdict. */
 export interface TriageRow {
@@ -111,7 +143,7 @@ const byExposed = (a: CensusGroup, b: CensusGroup): number => b.exposed - a.expo
 export function buildCensus(snapshot: string, by: CensusBy, rows: readonly CountRow[], onlyCve?: string): Census {
   const cveIds = onlyCve !== undefined ? [onlyCve] : sortedCves(rows);
   if (by === "cve") {
-    const total: CensusGroup = { key: "", exposed: 0, cves: Object.fromEntries(cveIds.map((id) => [id, zero()])), triage: noTriage() };
+    const total: CensusGroup = { key: "", exposed: 0, cves: Object.fromEntries(cveIds.map((id) => [id, zero()])), triage: noTriage(), confidence: noConfidence() };
     for (const r of rows) {
       total.exposed += r.n;
       for (const [id, status] of parseStatusKey(r.key)) if (total.cves[id]) addStatus(total.cves[id], status, r.n);
@@ -119,7 +151,7 @@ export function buildCensus(snapshot: string, by: CensusBy, rows: readonly Count
     return {
       snapshot,
       by,
-      groups: cveIds.map((id) => ({ key: id, exposed: total.exposed, cves: { [id]: total.cves[id]! }, triage: noTriage() })),
+      groups: cveIds.map((id) => ({ key: id, exposed: total.exposed, cves: { [id]: total.cves[id]! }, triage: noTriage(), confidence: noConfidence() })),
     };
   }
   const groups = new Map<string, CensusGroup>();
@@ -127,7 +159,7 @@ export function buildCensus(snapshot: string, by: CensusBy, rows: readonly Count
     const key = groupLabel(by, r.group);
     let g = groups.get(key);
     if (!g) {
-      g = { key, exposed: 0, cves: Object.fromEntries(cveIds.map((id) => [id, zero()])), triage: noTriage() };
+      g = { key, exposed: 0, cves: Object.fromEntries(cveIds.map((id) => [id, zero()])), triage: noTriage(), confidence: noConfidence() };
       groups.set(key, g);
     }
     g.exposed += r.n;
@@ -149,11 +181,14 @@ export function totalOf(c: Census): CensusGroup {
   if (c.by === "cve") {
     const cves: Record<string, CveCounts> = {};
     for (const g of c.groups) Object.assign(cves, g.cves);
-    return { key: "total", exposed: c.groups[0]?.exposed ?? 0, cves, triage: { ...(c.groups[0]?.triage ?? noTriage()) } };
+    return { key: "total", exposed: c.groups[0]?.exposed ?? 0, cves, triage: { ...(c.groups[0]?.triage ?? noTriage()) }, confidence: { ...(c.groups[0]?.confidence ?? noConfidence()) } };
   }
-  const t: CensusGroup = { key: "total", exposed: 0, cves: {}, triage: noTriage() };
+  const t: CensusGroup = { key: "total", exposed: 0, cves: {}, triage: noTriage(), confidence: noConfidence() };
   for (const g of c.groups) {
     t.exposed += g.exposed;
+    t.confidence.high += g.confidence.high;
+    t.confidence.medium += g.confidence.medium;
+    t.confidence.low += g.confidence.low;
     t.triage.compromised += g.triage.compromised;
     t.triage.suspicious += g.triage.suspicious;
     t.triage.clean += g.triage.clean;

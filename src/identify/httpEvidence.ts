@@ -12,6 +12,13 @@
  *  - The ECP export tool ClickOnce manifest names its version: the 4-part build (Metasploit exchange.rb).
  *  - EWS answers carry <t:ServerVersionInfo MajorVersion MinorVersion MajorBuildNumber MinorBuildNumber>
  *    (MicrosoftDocs office-developer-exchange-docs).
+ *  - The logon page's own form posts to /owa/auth.owa with username and password fields (Exchange's logon.aspx,
+ *    2010 to 2019; 2007 posted to /owa/auth/owaauth.dll); it links its resources by path, on its own host.
+ *  - Other webmail products name themselves in their login pages: Roundcube (rcmloginuser, rcube_webmail),
+ *    Zimbra, SOGo, Horde, SmarterMail, Kerio Connect, IceWarp, Open-Xchange, Kopano, SquirrelMail, RainLoop,
+ *    SnappyMail (the products' own login pages; test/fixtures/pages/README.md).
+ *  - EWS (/EWS/Exchange.asmx), Autodiscover (/autodiscover/autodiscover.xml) and ActiveSync (/Microsoft-Server-ActiveSync) exist
+ *    on every Exchange version since 2007: they answer 401, 403, 200 or a redirect, never 404.
  */
 import { parseBuild } from "../knowledge/buildNumber.js";
 import { bounded, type Evidence } from "../pipeline/vocabulary.js";
@@ -29,6 +36,11 @@ export interface HttpResponseFacts {
   headers: Headers;
   /** Body text (already bounded and decoded by the caller); omitted when not read. */
   body?: string;
+  /**
+   * Names and addresses the answering host goes by (its IP, the record's host name, its certificate's names):
+   * OWA resources linked on any other host are another host's.
+   */
+  hosts?: readonly (string | null | undefined)[];
 }
 
 export interface HttpEvidence {
@@ -49,13 +61,47 @@ function headerMap(headers: Headers): Map<string, string> {
   return m;
 }
 
-const LOGON_BUILD = /\/owa\/(?:auth\/)?(\d{1,2}\.\d{1,2}\.\d{1,5}(?:\.\d{1,5})?)\/(?:themes|scripts|resources)\//i;
+/** A logon-page resource path with the build, optionally as an absolute URL ("//host/owa/…", "https://host/owa/…"). */
+const LOGON_BUILD = /(?:(?:https?:)?\/\/([^\s"'<>/\\]{1,255}))?(\/owa\/(?:auth\/)?(\d{1,2}\.\d{1,2}\.\d{1,5}(?:\.\d{1,5})?)\/(?:themes|scripts|resources)\/)/gi;
+/** The logon form: posting to /owa/auth.owa (2010+) or /owa/auth/owaauth.dll (2007), on this host or another. */
+const LOGON_FORM = /<form\b[^>]{0,400}?\baction\s*=\s*["']?(?:(?:https?:)?\/\/([^\s"'<>/\\]{1,255}))?\/owa\/auth(?:\.owa|\/owaauth\.dll)\b/i;
+const PASSWORD_FIELD = /<input\b[^>]{0,300}?\b(?:type\s*=\s*["']?password|name\s*=\s*["']?password\b)/i;
+/** Login pages of other webmail products (their own markers). */
+const OTHER_WEBMAIL: ReadonlyArray<readonly [string, RegExp]> = [
+  ["Roundcube", /\brcmloginuser\b|\brcube_webmail\b|\bRoundcube Webmail\b/i],
+  ["Zimbra", /\bZimbra\b/],
+  ["SOGo", /\bSOGo\b/],
+  ["Horde", /\bHorde\b.{0,40}\b(?:Log in|Login|imp)\b|\bhorde_login\b/i],
+  ["SmarterMail", /\bSmarterMail\b/i],
+  ["Kerio Connect", /\bKerio Connect\b/i],
+  ["IceWarp", /\bIceWarp\b/i],
+  ["Open-Xchange", /\bOpen-Xchange\b|\bOX App Suite\b/i],
+  ["Kopano", /\bKopano WebApp\b/i],
+  ["SquirrelMail", /\bSquirrelMail\b/i],
+  ["RainLoop", /\bRainLoop\b/i],
+  ["SnappyMail", /\bSnappyMail\b/i],
+];
+/** Exchange endpoints every version since 2007 has: a 404 there says the answering server is not Exchange. */
+const EXCHANGE_ENDPOINT_PATH = /^\/(?:ews\/exchange\.asmx|autodiscover\/autodiscover\.xml|microsoft-server-activesync)(?:[/?]|$)/i;
 const ECP_BUILD = /\/ecp\/(\d{1,2}\.\d{1,2}\.\d{1,5}(?:\.\d{1,5})?)\/(?:themes|scripts|resources|exporttool)\//i;
 const EXPORTTOOL_VERSION = /<assemblyIdentity\b[^>]*\bname="microsoft\.exchange\.ediscovery\.exporttool(?:\.application)?"[^>]*\bversion="(\d+\.\d+\.\d+\.\d+)"/i;
 const EXPORTTOOL_VERSION_ALT = /<assemblyIdentity\b[^>]*\bversion="(\d+\.\d+\.\d+\.\d+)"[^>]*\bname="microsoft\.exchange\.ediscovery\.exporttool(?:\.application)?"/i;
 const EWS_VERSION = /<(?:\w+:)?ServerVersionInfo\b([^>]*)\/?>/i;
 const TITLE = /<title[^>]*>([^<]{0,300})<\/title>/i;
 const OWA_MARKERS = /\b(?:Outlook Web App|Outlook Web Access|OutlookSession|owaLgnBdy|flogon|\/owa\/auth\.owa|signInEnterPassword)\b/i;
+
+/** "Mail.Example.ORG:443" -> "mail.example.org"; "[2001:db8::1]:443" -> "2001:db8::1". */
+function hostName(h: string): string {
+  const v = h.trim().toLowerCase();
+  if (v.startsWith("[")) return v.slice(1, v.indexOf("]") > 0 ? v.indexOf("]") : undefined);
+  return v.replace(/:\d+$/, "").replace(/\.$/, "");
+}
+
+/** Does a linked host name one of the answering host's names? A certificate name "*.example.org" covers one label. */
+function isOwnHost(linked: string, own: readonly string[]): boolean {
+  const h = hostName(linked);
+  return own.some((o) => o === h || (o.startsWith("*.") && h.endsWith(o.slice(1)) && !h.slice(0, -(o.length - 1)).includes(".")));
+}
 
 function attr(attrs: string, name: string): string | undefined {
   return new RegExp(`\\b${name}="(\\d{1,6})"`, "i").exec(attrs)?.[1];
@@ -84,6 +130,9 @@ export function evidenceFromHttp(r: HttpResponseFacts): HttpEvidence {
   if (server !== undefined) add("http-server", "header Server", server);
   const auth = headers.get("www-authenticate");
   if (auth !== undefined && r.status === 401) add("other", "header WWW-Authenticate", auth);
+  if (r.status === 404 && EXCHANGE_ENDPOINT_PATH.test(r.path)) {
+    add("not-exchange", "Exchange endpoint absent (404): Exchange answers 401, 403, 200 or a redirect there", `${r.status}`);
+  }
   const location = headers.get("location");
   if (location !== undefined && /\/owa\/auth\/logon\.aspx/i.test(location)) add("owa-page", "header Location", location);
 
@@ -92,10 +141,33 @@ export function evidenceFromHttp(r: HttpResponseFacts): HttpEvidence {
   if (body !== undefined && body.length > 0) {
     const t = TITLE.exec(body)?.[1]?.trim();
     if (t) title = bounded(t, 300);
-    const logon = LOGON_BUILD.exec(body);
+    const own = (r.hosts ?? []).filter((h): h is string => typeof h === "string" && h !== "").map(hostName);
+    let logon: RegExpExecArray | undefined;
+    let elsewhere: RegExpExecArray | undefined;
+    LOGON_BUILD.lastIndex = 0;
+    for (let i = 0, m = LOGON_BUILD.exec(body); m !== null && i < 100; i++, m = LOGON_BUILD.exec(body)) {
+      if (m[1] === undefined || isOwnHost(m[1], own)) logon ??= m;
+      else elsewhere ??= m;
+      if (logon && elsewhere) break;
+    }
     if (logon) {
-      const b = parseBuild(logon[1]!)!;
-      add("logon-page-build", `body resource path ${logon[0].slice(0, 80)}`, logon[0], b.text);
+      const b = parseBuild(logon[3]!)!;
+      add("logon-page-build", `body resource path ${logon[2]!.slice(0, 80)}`, logon[0], b.text);
+    }
+    if (elsewhere) {
+      add("not-exchange", `body links OWA resources on another host (${bounded(hostName(elsewhere[1]!), 80)})`, elsewhere[0]);
+    }
+    const form = LOGON_FORM.exec(body);
+    if (form && PASSWORD_FIELD.test(body)) {
+      if (form[1] === undefined || isOwnHost(form[1], own)) add("logon-form", "body logon form posting to /owa/auth.owa with a password field", form[0].slice(0, 300));
+      else add("not-exchange", `body logon form posts to another host (${bounded(hostName(form[1]), 80)})`, form[0].slice(0, 300));
+    }
+    for (const [product, marker] of OTHER_WEBMAIL) {
+      const m = marker.exec(body);
+      if (m) {
+        add("not-exchange", `body login page of another webmail (${product})`, m[0]);
+        break;
+      }
     }
     const ecp = ECP_BUILD.exec(body);
     if (ecp) {

@@ -86,6 +86,7 @@ export function observationFromHttp(r: HttpRecord, ctx: RecordContext): Observat
     status: r.status,
     headers: r.headers,
     ...(r.body !== undefined ? { body: r.body.length > MAX_BODY_CHARS ? r.body.slice(0, MAX_BODY_CHARS) : r.body } : {}),
+    hosts: [r.ip, r.hostname, ...(r.certificate?.sans ?? []).slice(0, 20)],
   });
   const evidence = [...http.evidence, ...(r.extra ?? [])].slice(0, 200);
   const o: Observation = {

@@ -4,12 +4,14 @@
  */
 import { buildKey, parseBuild, threePartPrefix } from "./buildNumber.js";
 import type { KnowledgeFiles } from "./load.js";
+import type { PlatformTable, ProductPlatform } from "../pipeline/vocabulary.js";
 import type { OverlayKevEntry } from "./overlay.js";
 import type {
   Advisory,
   BuildRecord,
   LifecycleFile,
   LineFix,
+  PlatformsFile,
   ProductBuildsFile,
   ProductKey,
   Source,
@@ -64,6 +66,9 @@ export interface ProductInfo {
   /** Last day of Microsoft's support (knowledge/lifecycle.json); null when it has none or the data lacks it. */
   endOfSupport: string | null;
   endOfSupportSources: readonly Source[];
+  /** Windows Server versions Microsoft supports it on, with their IIS versions (knowledge/platforms.json); empty when the data lacks it. */
+  windows: ReadonlyArray<{ name: string; iis: number }>;
+  platformSources: readonly Source[];
 }
 
 /** An advisory with its per-line fixes resolved to known builds. */
@@ -104,6 +109,7 @@ export class KnowledgeBase {
     kb.indexBuilds(merged);
     kb.indexAliases(merged);
     if (files.lifecycle) kb.indexLifecycle(files.lifecycle);
+    if (files.platforms) kb.indexPlatforms(files.platforms);
     const advisories = mergeKev(files.advisories, files.overlayKev?.entries ?? [], files.overlayKev?.withdrawn ?? []);
     for (const advisory of advisories) kb.advisories.push(kb.indexAdvisory(advisory));
     kb.advisories.sort((a, b) => a.id.localeCompare(b.id, "en", { numeric: true }));
@@ -148,6 +154,8 @@ export class KnowledgeBase {
         latest: newestLine.builds[newestLine.builds.length - 1]!,
         endOfSupport: null,
         endOfSupportSources: [],
+        windows: [],
+        platformSources: [],
       };
       this.products.set(file.product, info);
       const sameMajor = this.productsByMajor.get(file.major) ?? [];
@@ -182,6 +190,67 @@ export class KnowledgeBase {
         this.aliases.set(a.reported, { reported: a.reported, build, seenIn: a.seenIn, note: a.note, sources });
       }
     }
+  }
+
+  private indexPlatforms(file: PlatformsFile): void {
+    const sourceById = new Map(file.sources.map((s) => [s.id, s]));
+    const source = (where: string, id: string): Source => {
+      const s = sourceById.get(id);
+      if (!s) throw new KnowledgeConsistencyError(`platforms: ${where}: unknown source id "${id}"`);
+      return s;
+    };
+    const windows = new Map<string, number>();
+    for (const w of file.windows) {
+      if (windows.has(w.name)) throw new KnowledgeConsistencyError(`platforms: ${w.name} is listed twice`);
+      w.sources.forEach((id) => source(w.name, id));
+      windows.set(w.name, Number(w.iis));
+    }
+    const seen = new Set<string>();
+    for (const p of file.products) {
+      if (seen.has(p.product)) throw new KnowledgeConsistencyError(`platforms: product ${p.product} is listed twice`);
+      seen.add(p.product);
+      const info = this.products.get(p.product);
+      const list = p.windows.map((name) => {
+        const iis = windows.get(name);
+        if (iis === undefined) throw new KnowledgeConsistencyError(`platforms: ${p.product}: "${name}" is not in the windows list`);
+        return { name, iis };
+      });
+      const sources = p.sources.map((id) => source(p.product, id));
+      if (!info) continue;
+      info.windows = list;
+      info.platformSources = sources;
+    }
+  }
+
+  /**
+   * The product line of a build (14.x is Exchange 2010; 2019 and SE share 15.2) and the IIS versions of every
+   * Windows version Microsoft supports it on; undefined for a line that is not known or has no platform data.
+   */
+  platformFor(build: string): ProductPlatform | undefined {
+    const parts = build.split(".").map(Number);
+    if (parts.length < 2 || parts.some((n) => !Number.isInteger(n))) return undefined;
+    const products = parts[0] === 14 ? [...this.products.values()].filter((p) => p.key === "2010") : (this.productsByMajor.get(`${parts[0]}.${parts[1]}`) ?? []);
+    const withData = products.filter((p) => p.windows.length > 0);
+    if (withData.length === 0) return undefined;
+    const windows = [...new Set(withData.flatMap((p) => p.windows.map((w) => w.name)))];
+    const iis = [...new Set(withData.flatMap((p) => p.windows.map((w) => w.iis)))].sort((a, b) => a - b);
+    return { product: withData.map((p) => p.name).join(" or "), windows, iis };
+  }
+
+  private platforms: PlatformTable | undefined;
+
+  /** Every product line's platform ("14", "15.0", …), as plain data for the identification (see identify()). */
+  platformTable(): PlatformTable {
+    if (!this.platforms) {
+      const table: Record<string, ProductPlatform> = {};
+      for (const line of ["14", ...this.productsByMajor.keys()]) {
+        if (line.startsWith("14.")) continue;
+        const p = this.platformFor(line === "14" ? "14.0" : line);
+        if (p) table[line] = p;
+      }
+      this.platforms = table;
+    }
+    return this.platforms;
   }
 
   private indexLifecycle(file: LifecycleFile): void {

@@ -13,9 +13,11 @@ import { overlayKevSchema, type OverlayKev } from "./overlay.js";
 import {
   advisorySchema,
   lifecycleFileSchema,
+  platformsFileSchema,
   productBuildsFileSchema,
   type Advisory,
   type LifecycleFile,
+  type PlatformsFile,
   type ProductBuildsFile,
 } from "./schema.js";
 
@@ -92,6 +94,8 @@ export interface KnowledgeFiles {
   overlayKev: OverlayKev | undefined;
   /** knowledge/lifecycle.json: end-of-support dates; absent in a knowledge base that has none. */
   lifecycle?: LifecycleFile | undefined;
+  /** knowledge/platforms.json: the Windows (and IIS) versions each product runs on; absent in a knowledge base that has none. */
+  platforms?: PlatformsFile | undefined;
 }
 
 export function readKnowledgeFiles(builtinDir: string, overlayDir: string | undefined): KnowledgeFiles {
@@ -100,6 +104,8 @@ export function readKnowledgeFiles(builtinDir: string, overlayDir: string | unde
   if (builds.length === 0) throw new KnowledgeError(`${builtinDir}/builds: no build tables found`);
   const lifecycleFile = path.join(builtinDir, "lifecycle.json");
   const lifecycle = existsSync(lifecycleFile) ? parseWith(lifecycleFileSchema, lifecycleFile) : undefined;
+  const platformsFile = path.join(builtinDir, "platforms.json");
+  const platforms = existsSync(platformsFile) ? parseWith(platformsFileSchema, platformsFile) : undefined;
   let overlayBuilds: ProductBuildsFile[] = [];
   let overlayKev: OverlayKev | undefined;
   if (overlayDir !== undefined) {
@@ -107,7 +113,7 @@ export function readKnowledgeFiles(builtinDir: string, overlayDir: string | unde
     const kevFile = path.join(overlayDir, "kev.json");
     if (existsSync(kevFile)) overlayKev = parseWith(overlayKevSchema, kevFile);
   }
-  return { builds, advisories, overlayBuilds, overlayKev, lifecycle };
+  return { builds, advisories, overlayBuilds, overlayKev, lifecycle, platforms };
 }
 
 export interface LoadOptions {

@@ -134,6 +134,41 @@ export const lifecycleFileSchema = z
   })
   .strict();
 export type LifecycleFile = z.infer<typeof lifecycleFileSchema>;
+
+/**
+ * knowledge/platforms.json: the Windows Server versions Microsoft's supportability matrix lists per product, and
+ * the IIS version each ships. The identification uses it to tell a real server from an imitation (a build its
+ * own IIS could not run) and to accept a page-only answer (the IIS version the product can run on).
+ */
+export const platformsFileSchema = z
+  .object({
+    sources: z.array(sourceSchema).min(1),
+    windows: z
+      .array(
+        z
+          .object({
+            name: z.string().regex(/^Windows Server \d{4}( R2)?( SP\d)?$/, 'expected a name like "Windows Server 2012 R2"'),
+            iis: z.string().regex(/^\d{1,2}\.\d$/, 'expected an IIS version like "8.5"'),
+            sources: z.array(z.string()).min(1),
+          })
+          .strict(),
+      )
+      .min(1),
+    products: z
+      .array(
+        z
+          .object({
+            product: productKeySchema,
+            windows: z.array(z.string()).min(1),
+            note: z.string().optional(),
+            sources: z.array(z.string()).min(1),
+          })
+          .strict(),
+      )
+      .min(1),
+  })
+  .strict();
+export type PlatformsFile = z.infer<typeof platformsFileSchema>;
 export type ProductBuildsFile = z.infer<typeof productBuildsFileSchema>;
 
 /** The update that fixes a CVE on one CU line. */

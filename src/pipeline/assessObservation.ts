@@ -24,7 +24,7 @@ export function assessObservation(
   enrichment: Enrichment = NO_ENRICHMENT,
   now: string = new Date().toISOString(),
 ): HostRecord {
-  return assessIdentified(explainer, snapshotId, observation, identify(observation), enrichment, now);
+  return assessIdentified(explainer, snapshotId, observation, identify(observation, { platforms: explainer.kb.platformTable() }), enrichment, now);
 }
 
 /** The assessment of an observation already identified (`identify(observation)`, e.g. on an import's parser thread). */
@@ -75,6 +75,9 @@ export function hostJson(h: HostRecord): Record<string, unknown> {
     product: h.isExchange ? h.product : null,
     build: h.build,
     precision: h.precision,
+    // How sure the identification is, and why (null for records stored before it was recorded).
+    confidence: h.isExchange ? h.identification.confidence : null,
+    confidenceReason: h.identification.confidenceReason ?? h.identification.note ?? null,
     cves: h.cves.map((c) => ({ id: c.id, status: c.status })),
     evidence: h.observation.evidence,
     scannedAt: h.observedAt,

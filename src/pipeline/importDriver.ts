@@ -168,7 +168,7 @@ export async function importFile(o: ImportOptions): Promise<ImportSummary> {
             continue;
           }
           summary.records++;
-          for (const obs of r.observations) await keep(obs, identify(obs));
+          for (const obs of r.observations) await keep(obs, identify(obs, { platforms: o.explainer.kb.platformTable() }));
           if (batch.length >= batchSize) await flush();
         }
       };
@@ -265,10 +265,10 @@ async function importPieces(r: PieceRun): Promise<void> {
         results.push(Promise.resolve({ lines: 1, outcomes: [{ line: 1, error: tooLongReason(piece.bytes) }], found: [] }));
       } else if (read < inlineBytes) {
         read += piece.buf.length;
-        results.push(Promise.resolve(parsePiece(inlineParser, piece.buf, r.maxLineBytes)));
+        results.push(Promise.resolve(parsePiece(inlineParser, piece.buf, r.maxLineBytes, r.explainer.kb.platformTable())));
       } else {
         if (!pool) {
-          pool = new ImportPool(r.script, r.workers, { record: r.record, maxLineBytes: r.maxLineBytes });
+          pool = new ImportPool(r.script, r.workers, { record: r.record, maxLineBytes: r.maxLineBytes, platforms: r.explainer.kb.platformTable() });
           r.summary.parserThreads = r.workers;
         }
         const p = pool.run(seq, piece.buf);

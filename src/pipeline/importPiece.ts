@@ -7,7 +7,7 @@
 import { identify } from "../identify/fingerprint.js";
 import { splitPiece } from "../import/lines.js";
 import type { RecordParser } from "../import/parser.js";
-import type { Identification, Observation } from "./vocabulary.js";
+import type { Identification, Observation, PlatformTable } from "./vocabulary.js";
 
 /** Per record, in line order: how many observations it gave (taken in order from `found`), or why it was skipped. */
 export type PieceOutcome = { line: number; observations: number } | { line: number; error: string };
@@ -26,7 +26,8 @@ export interface PieceResult {
 
 export const tooLongReason = (bytes: number): string => `line of ${bytes} bytes is longer than the limit`;
 
-export function parsePiece(parser: RecordParser, buf: Buffer, maxLineBytes: number): PieceResult {
+/** `platforms`: the knowledge base's platform table (plain data), for the IIS checks of the identification. */
+export function parsePiece(parser: RecordParser, buf: Buffer, maxLineBytes: number, platforms?: PlatformTable): PieceResult {
   const out: PieceResult = { lines: 0, outcomes: [], found: [] };
   for (const l of splitPiece(buf, maxLineBytes)) {
     const no = ++out.lines;
@@ -39,7 +40,7 @@ export function parsePiece(parser: RecordParser, buf: Buffer, maxLineBytes: numb
         out.outcomes.push({ line: r.no, error: r.error });
         continue;
       }
-      for (const observation of r.observations) out.found.push({ observation, identification: identify(observation) });
+      for (const observation of r.observations) out.found.push({ observation, identification: identify(observation, platforms ? { platforms } : {}) });
       out.outcomes.push({ line: r.no, observations: r.observations.length });
     }
   }

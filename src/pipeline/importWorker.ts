@@ -7,10 +7,13 @@ import { parentPort, workerData } from "node:worker_threads";
 import { recordParser } from "../import/parser.js";
 import type { RecordContext } from "../import/record.js";
 import { parsePiece, type PieceResult } from "./importPiece.js";
+import type { PlatformTable } from "./vocabulary.js";
 
 export interface ImportWorkerInit {
   record: RecordContext;
   maxLineBytes: number;
+  /** The knowledge base's platform table (KnowledgeBase.platformTable()). */
+  platforms?: PlatformTable;
 }
 
 export interface PieceJob {
@@ -26,7 +29,7 @@ const parser = recordParser(init.record);
 parentPort!.on("message", (job: PieceJob) => {
   let answer: PieceAnswer;
   try {
-    answer = { seq: job.seq, result: parsePiece(parser, Buffer.from(job.buf.buffer, job.buf.byteOffset, job.buf.byteLength), init.maxLineBytes) };
+    answer = { seq: job.seq, result: parsePiece(parser, Buffer.from(job.buf.buffer, job.buf.byteOffset, job.buf.byteLength), init.maxLineBytes, init.platforms) };
   } catch (err) {
     answer = { seq: job.seq, fatal: (err as Error).stack ?? String(err) };
   }

@@ -25,6 +25,11 @@ export const evidenceSchema = z
       "exchange-header",
       "exchange-endpoint",
       "owa-page",
+      // The logon page's own form: it posts to /owa/auth.owa with username and password fields.
+      "logon-form",
+      // An answer that says "not Exchange here": another webmail product, OWA resources on another host, an
+      // Exchange endpoint (EWS, Autodiscover, ActiveSync) that does not exist.
+      "not-exchange",
       "ntlm",
       "certificate",
       "smtp-banner",
@@ -95,13 +100,33 @@ export function bounded(value: string, max = 2048): string {
   return value.length > max ? value.slice(0, max) : value;
 }
 
+/** How sure the identification is that this is Exchange with that build (see src/identify/fingerprint.ts). */
+export type Confidence = "high" | "medium" | "low";
+export const CONFIDENCES = ["high", "medium", "low"] as const satisfies readonly Confidence[];
+
+/** The Windows versions a product line runs on and their IIS versions (knowledge/platforms.json). */
+export interface ProductPlatform {
+  /** "Exchange Server 2016", or "Exchange Server 2019 or Exchange Server SE" where a line is shared. */
+  product: string;
+  windows: readonly string[];
+  /** IIS versions, ascending: 7.5, 8, 8.5, 10. */
+  iis: readonly number[];
+}
+/**
+ * Per product line ("14" for Exchange 2010, "15.0", "15.1", "15.2"), its platform: plain data, handed to the
+ * import's parser threads as it is (KnowledgeBase.platformTable()).
+ */
+export type PlatformTable = Readonly<Record<string, ProductPlatform>>;
+
 /** Identification: from an Observation's evidence, is this Exchange, which build, how precisely (src/identify). */
 export interface Identification {
   isExchange: boolean;
   /** Best-supported build, as many parts as the evidence supports; null when none. */
   build: string | null;
   precision: Precision;
-  confidence: "high" | "medium" | "low";
+  confidence: Confidence;
+  /** Why that confidence, e.g. "single answer: OWA logon page only (…)". Absent in records stored before it existed. */
+  confidenceReason?: string;
   /** Evidence the build rests on, e.g. "owa-version-header 15.1.2176.9". */
   basis: string[];
   /** Claims that disagree with the chosen build. */

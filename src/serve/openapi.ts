@@ -35,7 +35,22 @@ export const OPENAPI = {
         properties: {
           snapshot: { type: "string" },
           by: { enum: ["country", "asn", "product", "cu", "cve"] },
-          groups: { type: "array", items: { type: "object", properties: { key: { type: "string" }, exposed: { type: "integer" }, cves: countGroups } } },
+          groups: {
+            type: "array",
+            items: {
+              type: "object",
+              properties: {
+                key: { type: "string" },
+                exposed: { type: "integer" },
+                cves: countGroups,
+                confidence: {
+                  type: "object",
+                  description: "servers by identification confidence (low: e.g. a single answer, the OWA logon page only); they add up to exposed",
+                  properties: { high: { type: "integer" }, medium: { type: "integer" }, low: { type: "integer" } },
+                },
+              },
+            },
+          },
         },
       },
     },
@@ -61,7 +76,7 @@ export const OPENAPI = {
     "/api/census": {
       get: {
         summary: "census: the JSON of `vigie census --json`",
-        parameters: [q("by", "country|asn|product|cu|cve (default country)"), q("snapshot", "default: the newest"), q("country", "ISO 3166 alpha-2"), q("cve", "only this CVE")],
+        parameters: [q("by", "country|asn|product|cu|cve (default country)"), q("snapshot", "default: the newest"), q("country", "ISO 3166 alpha-2"), q("cve", "only this CVE"), q("min_confidence", "high|medium|low: only servers identified at least this surely (default low: all)")],
         responses: { "200": json("census", { $ref: "#/components/schemas/Census" }), "404": json("no such snapshot"), ...errors },
       },
     },

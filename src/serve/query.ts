@@ -4,7 +4,8 @@
  * cache of answers keyed by (what, parameters, scope) that empties whenever the store's data changes (its change
  * mark), e.g. after an import or a scan.
  */
-import { buildCensus, totalOf, withTriage, type CensusBy } from "../census/census.js";
+import { buildCensus, totalOf, withConfidence, withTriage, type CensusBy } from "../census/census.js";
+import type { Confidence } from "../pipeline/vocabulary.js";
 import { buildDiff, type CensusDiff } from "../census/diff.js";
 import { trendPoint, type Trend } from "../census/trend.js";
 import type { CensusFilter, GroupColumn, HostListQuery, HostSummaryRow, Store } from "../store/store.js";
@@ -46,9 +47,10 @@ export class AnswerCache {
 
 export const column = (by: CensusBy): GroupColumn => (by === "cve" ? "none" : by);
 
-function filterOf(scope: Scope | undefined, country: string | undefined): CensusFilter {
+function filterOf(scope: Scope | undefined, country: string | undefined, minConfidence?: Confidence): CensusFilter {
   const f: CensusFilter = {};
   if (country !== undefined) f.country = country;
+  if (minConfidence !== undefined) f.minConfidence = minConfidence;
   if (scope) f.scope = scope;
   return f;
 }
@@ -60,12 +62,14 @@ function requireCve(known: Iterable<string>, cve: string | undefined): void {
 }
 
 /** The JSON of `vigie census --json`. */
-export async function censusJson(store: Store, scope: Scope | undefined, snapshot: string, by: CensusBy, country?: string, cve?: string): Promise<object> {
-  const rows = await store.census.counts(snapshot, column(by), filterOf(scope, country));
+export async function censusJson(store: Store, scope: Scope | undefined, snapshot: string, by: CensusBy, country?: string, cve?: string, minConfidence?: Confidence): Promise<object> {
+  const filter = filterOf(scope, country, minConfidence);
+  const rows = await store.census.counts(snapshot, column(by), filter);
   const all = buildCensus(snapshot, by, rows);
   requireCve(Object.keys(totalOf(all).cves), cve);
-  const triageRows = await store.census.triageCounts(snapshot, column(by), filterOf(scope, country));
-  const c = withTriage(cve !== undefined ? buildCensus(snapshot, by, rows, cve) : all, triageRows);
+  const triageRows = await store.census.triageCounts(snapshot, column(by), filter);
+  const confidenceRows = await store.census.confidenceCounts(snapshot, column(by), filter);
+  const c = withConfidence(withTriage(cve !== undefined ? buildCensus(snapshot, by, rows, cve) : all, triageRows), confidenceRows);
   return { snapshot: c.snapshot, by: c.by, groups: c.groups };
 }
 

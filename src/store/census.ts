@@ -5,7 +5,8 @@
  * computed in the database. Every write of a snapshot's hosts (through the store) removes the snapshot from
  * `census_fresh`; the next census rebuilds its rows.
  */
-import type { CensusCountRow, CensusFilter, CensusStore, DiffCountRows, GroupColumn, OwnerRow, TriageCountRow } from "./store.js";
+import { CONFIDENCES, type Confidence } from "../pipeline/vocabulary.js";
+import type { CensusCountRow, CensusFilter, CensusStore, ConfidenceCountRow, DiffCountRows, GroupColumn, OwnerRow, TriageCountRow } from "./store.js";
 import type { SqlEngine, SqlValue } from "./sql/engine.js";
 import { scopeCondition } from "./sql/scope.js";
 import type { VerdictRenderer } from "../pipeline/verdicts.js";
@@ -46,6 +47,12 @@ export class SqlCensus implements CensusStore {
       sql += ` AND (${x.sql})`;
       params.push(...x.params);
     }
+    if (f.minConfidence !== undefined && f.minConfidence !== "low") {
+      // Rows stored before confidence was recorded count as low.
+      const levels = CONFIDENCES.slice(0, CONFIDENCES.indexOf(f.minConfidence) + 1);
+      sql += ` AND COALESCE(${t}.confidence, 'low') IN (${levels.map(() => "?").join(", ")})`;
+      params.push(...levels);
+    }
     return { sql, params };
   }
 
@@ -61,9 +68,9 @@ export class SqlCensus implements CensusStore {
     await this.engine.transaction(async (tx) => {
       await tx.run("DELETE FROM census_hosts WHERE snapshot_id = ?", [snapshotId]);
       await tx.run(
-        `INSERT INTO census_hosts (snapshot_id, ip, host_id, country, asn, as_org, product, cu, key_id)
-         SELECT x.snapshot_id, x.ip, x.id, x.country, x.asn, x.as_org, x.product, x.cu, x.status_key_id
-         FROM (SELECT id, snapshot_id, ip, country, asn, as_org, product, cu, status_key_id,
+        `INSERT INTO census_hosts (snapshot_id, ip, host_id, country, asn, as_org, product, cu, key_id, confidence)
+         SELECT x.snapshot_id, x.ip, x.id, x.country, x.asn, x.as_org, x.product, x.cu, x.status_key_id, x.confidence
+         FROM (SELECT id, snapshot_id, ip, country, asn, as_org, product, cu, status_key_id, confidence,
                       ROW_NUMBER() OVER (PARTITION BY ip ORDER BY ${RANK}, port = 443 DESC, port, id) AS rn
                FROM hosts WHERE snapshot_id = ? AND is_exchange = 1) x
          WHERE x.rn = 1`,
@@ -84,6 +91,17 @@ export class SqlCensus implements CensusStore {
       [snapshotId, ...f.params],
     );
     return rows.map((r) => ({ group: r.group, key: r.key, n: Number(r.n) }));
+  }
+
+  async confidenceCounts(snapshotId: string, by: GroupColumn, filter: CensusFilter = {}): Promise<ConfidenceCountRow[]> {
+    await this.refresh(snapshotId);
+    const f = this.filterSql(filter, "c");
+    const rows = await this.engine.all<{ group: string | number | null; confidence: string | null; n: number | string }>(
+      `SELECT ${groupExpr(by, "c")} AS "group", COALESCE(c.confidence, 'low') AS confidence, COUNT(*) AS n
+       FROM census_hosts c WHERE c.snapshot_id = ?${f.sql} GROUP BY 1, 2`,
+      [snapshotId, ...f.params],
+    );
+    return rows.map((r) => ({ group: r.group, confidence: (CONFIDENCES as readonly string[]).includes(r.confidence ?? "") ? (r.confidence as Confidence) : "low", n: Number(r.n) }));
   }
 
   async triageCounts(snapshotId: string, by: GroupColumn, filter: CensusFilter = {}): Promise<TriageCountRow[]> {

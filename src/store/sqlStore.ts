@@ -160,6 +160,7 @@ export function hostValues(snapshotId: string, h: HostRecord): SqlValue[] {
     compactIdentification(h.identification),
     cveStatusKey(h.cves),
     h.assessedAt,
+    h.isExchange ? h.identification.confidence : null,
   ];
 }
 
@@ -181,6 +182,7 @@ export const HOST_COLUMNS = [
   "identification",
   "status_key",
   "assessed_at",
+  "confidence",
 ] as const;
 
 /** hosts' own column for each of HOST_COLUMNS. */

@@ -5,7 +5,7 @@
  * SQL (sqlStore.ts) runs on SQLite (the embedded default) and PostgreSQL (teams); one schema (migrations.ts).
  */
 import type { KnowledgeBase } from "../knowledge/knowledgeBase.js";
-import type { Assessment, CveStatus, CveVerdict, Identification, Observation } from "../pipeline/vocabulary.js";
+import type { Assessment, Confidence, CveStatus, CveVerdict, Identification, Observation } from "../pipeline/vocabulary.js";
 
 export type SnapshotKind = "scan" | "import";
 export type SnapshotStatus = "running" | "done" | "interrupted";
@@ -77,6 +77,15 @@ export interface CensusFilter {
   country?: string;
   /** Only servers inside this constituency. */
   scope?: StoreScope;
+  /** Only servers identified at least this surely (high > medium > low); low or absent: every server. */
+  minConfidence?: Confidence;
+}
+
+/** Servers of a census group per identification confidence. */
+export interface ConfidenceCountRow {
+  group: string | number | null;
+  confidence: Confidence;
+  n: number;
 }
 
 export interface DiffCountRows {
@@ -120,6 +129,8 @@ export interface CensusStore {
   owners(snapshotId: string, orderBy: "asn" | "ip"): AsyncIterable<OwnerRow>;
   /** Rebuild a snapshot's census rows if its hosts changed; true when rebuilt. */
   refresh(snapshotId: string): Promise<boolean>;
+  /** Servers per (group, identification confidence), same servers and filters as counts. */
+  confidenceCounts(snapshotId: string, by: GroupColumn, filter?: CensusFilter): Promise<ConfidenceCountRow[]>;
   /** Servers per (group, verdict of the newest triage report attached to their IP), same servers and filters as counts. */
   triageCounts(snapshotId: string, by: GroupColumn, filter?: CensusFilter): Promise<TriageCountRow[]>;
 }

@@ -3,12 +3,13 @@
  * country, ASN, product, CU or CVE; `diff` between two snapshots, `trend` over all, `map` a world choropleth.
  */
 import { Option, type Command } from "commander";
-import { buildCensus, withTriage, CENSUS_BY, headlineCve, percent, totalOf, type Census, type CensusBy } from "../../census/census.js";
+import { buildCensus, withConfidence, withTriage, CENSUS_BY, headlineCve, percent, totalOf, type Census, type CensusBy } from "../../census/census.js";
 import { buildDiff, type CensusDiff } from "../../census/diff.js";
 import { trendPoint, type Trend } from "../../census/trend.js";
 import { eventsForTrend, loadTimeline } from "../../knowledge/timeline.js";
 import { pictureFormat } from "../../report/picture.js";
-import type { GroupColumn, Store } from "../../store/store.js";
+import { CONFIDENCES, type Confidence } from "../../pipeline/vocabulary.js";
+import type { CensusFilter, GroupColumn, Store } from "../../store/store.js";
 import { csvRow } from "../../util/csv.js";
 import { UsageError } from "../errors.js";
 import { renderTable, safe } from "../format/terminal.js";
@@ -22,6 +23,15 @@ interface Common {
   csv?: boolean;
   chart?: string;
   top?: string;
+  minConfidence?: Confidence;
+}
+
+const minConfidenceOption = () =>
+  new Option("--min-confidence <level>", "count only servers identified at least this surely (low: every server, the default; medium leaves out single-answer OWA logon pages)").choices([...CONFIDENCES]);
+
+/** The store filter of --country and --min-confidence. */
+function filterOf(f: { country?: string }, o: Common): CensusFilter {
+  return { ...(f.country !== undefined ? { country: f.country } : {}), ...(o.minConfidence !== undefined ? { minConfidence: o.minConfidence } : {}) };
 }
 
 /** Groups shown in the terminal table (JSON and CSV always hold every group). */
@@ -75,13 +85,19 @@ function printCensus(c: Census, o: Common, labels: Map<number, string>): void {
     Object.entries(g.cves).map(([id, v], i) => ({ g, first: i === 0, id, v })),
   );
   if (o.csv) {
-    const out = [csvRow(["group", "exposed", "cve", "vulnerable", "vulnerable_pct", "patched", "patched_pct", "unknown", "unknown_pct"])];
-    for (const r of rows) out.push(csvRow([r.g.key, r.g.exposed, r.id, r.v.vulnerable, percent(r.v.vulnerable, r.g.exposed), r.v.patched, percent(r.v.patched, r.g.exposed), r.v.unknown, percent(r.v.unknown, r.g.exposed)]));
+    const out = [csvRow(["group", "exposed", "cve", "vulnerable", "vulnerable_pct", "patched", "patched_pct", "unknown", "unknown_pct", "confidence_high", "confidence_medium", "confidence_low"])];
+    for (const r of rows) {
+      out.push(
+        csvRow([r.g.key, r.g.exposed, r.id, r.v.vulnerable, percent(r.v.vulnerable, r.g.exposed), r.v.patched, percent(r.v.patched, r.g.exposed), r.v.unknown, percent(r.v.unknown, r.g.exposed), r.g.confidence.high, r.g.confidence.medium, r.g.confidence.low]),
+      );
+    }
     process.stdout.write(out.join("\n") + "\n");
     return;
   }
   const t = totalOf(c);
   const triaged = t.triage.compromised + t.triage.suspicious + t.triage.clean > 0;
+  // The confidence column only once a server of the table is identified less than surely.
+  const unsure = t.confidence.medium + t.confidence.low > 0;
   const label = (k: string) => (c.by === "asn" && k.startsWith("AS") && labels.has(Number(k.slice(2))) ? `${k} ${labels.get(Number(k.slice(2)))}` : k);
   const cell = (n: number, of: number) => `${n} (${percent(n, of)}%)`;
   process.stdout.write(
@@ -94,6 +110,7 @@ function printCensus(c: Census, o: Common, labels: Map<number, string>): void {
         { header: "VULNERABLE", value: (r) => cell(r.v.vulnerable, r.g.exposed) },
         { header: "PATCHED", value: (r) => cell(r.v.patched, r.g.exposed) },
         { header: "UNKNOWN", value: (r) => cell(r.v.unknown, r.g.exposed) },
+        ...(unsure ? [{ header: "HIGH/MED/LOW", value: (r: (typeof rows)[number]) => (r.first ? `${r.g.confidence.high}/${r.g.confidence.medium}/${r.g.confidence.low}` : "") }] : []),
         // Triage columns only once a triage report is attached to a server of the snapshot.
         ...(triaged
           ? [
@@ -104,6 +121,9 @@ function printCensus(c: Census, o: Common, labels: Map<number, string>): void {
           : []),
       ]) +
       "\n" +
+      (unsure
+        ? `(identification confidence: ${t.confidence.high} high, ${t.confidence.medium} medium, ${t.confidence.low} low — low includes single answers such as an OWA logon page only; --min-confidence medium leaves them out)\n`
+        : "") +
       (triaged ? `(triage: servers by the verdict of the newest triage report attached to their IP; ${t.triage.compromised} compromised, ${t.triage.suspicious} suspicious, ${t.triage.clean} clean)\n` : "") +
       (shown.length < c.groups.length ? `(${shown.length} of ${c.groups.length} groups shown, most exposed first: --top N for more, --csv or --json for all)\n` : ""),
   );
@@ -190,19 +210,22 @@ export function registerCensus(program: Command): void {
     .addOption(byOption())
     .option("--country <CC>", "only servers in this country (ISO 3166 alpha-2)")
     .option("--cve <id>", "only this CVE")
-    .option("--json", 'one JSON object {"snapshot","by","groups":[{"key","exposed","cves":{…},"triage":{"compromised","suspicious","clean"}}]}')
-    .option("--csv", "CSV, one line per group and CVE")
+    .option("--json", 'one JSON object {"snapshot","by","groups":[{"key","exposed","cves":{…},"triage":{"compromised","suspicious","clean"},"confidence":{"high","medium","low"}}]}')
+    .option("--csv", "CSV, one line per group and CVE (with the group's confidence_high, _medium, _low)")
     .option("--top <n>", "groups shown in the table (default 30)")
+    .addOption(minConfidenceOption())
     .option("--chart <file>", "also draw stacked bars per group to an .svg or .png file");
   addDbOption(census).action(async (o: Common & { snapshot?: string; by: CensusBy }) => {
     const f = checkCommon(o);
     await withStore(o.db, async (store) => {
       const snapshot = await resolveSnapshot(store, o.snapshot);
-      const rows = await store.census.counts(snapshot, column(o.by), f.country !== undefined ? { country: f.country } : {});
+      const filter = filterOf(f, o);
+      const rows = await store.census.counts(snapshot, column(o.by), filter);
       const all = buildCensus(snapshot, o.by, rows);
       requireCve(Object.keys(totalOf(all).cves), f.cve);
-      const triageRows = await store.census.triageCounts(snapshot, column(o.by), f.country !== undefined ? { country: f.country } : {});
-      const c = withTriage(f.cve !== undefined ? buildCensus(snapshot, o.by, rows, f.cve) : all, triageRows);
+      const triageRows = await store.census.triageCounts(snapshot, column(o.by), filter);
+      const confidenceRows = await store.census.confidenceCounts(snapshot, column(o.by), filter);
+      const c = withConfidence(withTriage(f.cve !== undefined ? buildCensus(snapshot, o.by, rows, f.cve) : all, triageRows), confidenceRows);
       printCensus(c, { ...o, ...f }, o.by === "asn" && !o.json && !o.csv ? await store.census.asnNames(snapshot) : new Map());
       if (o.chart) {
         const cve = f.cve ?? headlineCve(all) ?? "none";
@@ -223,14 +246,15 @@ export function registerCensus(program: Command): void {
     .option("--cve <id>", "only this CVE")
     .option("--json", 'one JSON object {"from","to","by","groups":[{"key","before","after","appeared","disappeared","cves":{…}}]}')
     .option("--csv", "CSV")
-    .option("--top <n>", "groups shown in the table (default 30)");
+    .option("--top <n>", "groups shown in the table (default 30)")
+    .addOption(minConfidenceOption());
   addDbOption(diff).action(async (from: string, to: string, _local: unknown, cmd: Command) => {
     const o = cmd.optsWithGlobals<Common & { by: CensusBy }>();
     const f = checkCommon(o);
     await withStore(o.db, async (store) => {
       await resolveSnapshot(store, from);
       await resolveSnapshot(store, to);
-      const rows = await store.census.diff(from, to, column(o.by), f.country !== undefined ? { country: f.country } : {});
+      const rows = await store.census.diff(from, to, column(o.by), filterOf(f, o));
       printDiff(buildDiff(from, to, o.by, rows, f.cve), { ...o, ...f });
     });
   });
@@ -243,6 +267,7 @@ export function registerCensus(program: Command): void {
     .option("--json", 'one JSON object {"cve","country","points":[{"snapshot","date","exposed","cves":{…}}]}')
     .option("--csv", "CSV")
     .option("--chart <file>", "also draw lines over time to an .svg or .png file")
+    .addOption(minConfidenceOption())
     .option("--no-events", "with --chart: do not mark the campaign's timeline events (knowledge/timeline) on the curve");
   addDbOption(trend).action(async (_local: unknown, cmd: Command) => {
     const o = cmd.optsWithGlobals<Common & { events: boolean }>();
@@ -252,7 +277,7 @@ export function registerCensus(program: Command): void {
       if (snapshots.length === 0) throw new UsageError(`${store.label} holds no snapshot yet`);
       const t: Trend = { cve: f.cve ?? null, country: f.country ?? null, points: [] };
       for (const s of snapshots) {
-        const rows = await store.census.counts(s.id, "none", f.country !== undefined ? { country: f.country } : {});
+        const rows = await store.census.counts(s.id, "none", filterOf(f, o));
         t.points.push(trendPoint(s.id, s.date, rows, f.cve));
       }
       printTrend(t, { ...o, ...f });

@@ -10,7 +10,7 @@ export type HostFormat = "table" | "json" | "csv";
 
 const count = (h: HostRecord, s: CveStatus): number => h.cves.filter((c) => c.status === s).length;
 
-export const HOST_CSV_HEADER = csvRow(["ip", "port", "hostname", "product", "cu", "build", "precision", "vulnerable", "unknown", "patched", "vulnerable_cves", "scanned_at"]);
+export const HOST_CSV_HEADER = csvRow(["ip", "port", "hostname", "product", "cu", "build", "precision", "vulnerable", "unknown", "patched", "vulnerable_cves", "scanned_at", "confidence", "confidence_reason"]);
 
 export function hostCsv(h: HostRecord): string {
   return csvRow([
@@ -26,6 +26,8 @@ export function hostCsv(h: HostRecord): string {
     count(h, "patched"),
     h.cves.filter((c) => c.status === "vulnerable").map((c) => c.id).join(" "),
     h.observedAt,
+    h.isExchange ? h.identification.confidence : null,
+    h.identification.confidenceReason ?? h.identification.note ?? null,
   ]);
 }
 

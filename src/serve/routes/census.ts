@@ -6,6 +6,7 @@
  */
 import { z } from "zod";
 import { CENSUS_BY, headlineCve, type Census } from "../../census/census.js";
+import { CONFIDENCES } from "../../pipeline/vocabulary.js";
 import { ANY_ROLE, principal, type Route, type RouteArgs } from "../context.js";
 import { parseQuery, sendBytes, sendJsonText } from "../http.js";
 import { eventsForTrend, loadTimeline } from "../../knowledge/timeline.js";
@@ -13,7 +14,13 @@ import { censusJson, diffJson, trendJson } from "../query.js";
 import { countryParam, cveParam, resolveSnapshot, snapshotParam } from "./common.js";
 
 const censusQuery = z
-  .object({ by: z.enum(CENSUS_BY).default("country"), snapshot: snapshotParam.optional(), country: countryParam.optional(), cve: cveParam.optional() })
+  .object({
+    by: z.enum(CENSUS_BY).default("country"),
+    snapshot: snapshotParam.optional(),
+    country: countryParam.optional(),
+    cve: cveParam.optional(),
+    min_confidence: z.enum(CONFIDENCES).optional(),
+  })
   .strict();
 const diffQuery = z
   .object({ from: snapshotParam, to: snapshotParam, by: z.enum(CENSUS_BY).default("country"), country: countryParam.optional(), cve: cveParam.optional() })
@@ -37,12 +44,12 @@ export const censusRoutes: Route[] = [
     handler: async (a) => {
       const q = parseQuery(a.url, censusQuery);
       const snapshot = await resolveSnapshot(a.ctx, q.snapshot);
-      const key = `census|${scopeKey(a)}|${snapshot}|${q.by}|${q.country ?? ""}|${q.cve ?? ""}`;
+      const key = `census|${scopeKey(a)}|${snapshot}|${q.by}|${q.country ?? ""}|${q.cve ?? ""}|${q.min_confidence ?? ""}`;
       sendJsonText(
         a.res,
         await a.ctx.cache.get(key, async () => {
           charge(a);
-          return JSON.stringify(await censusJson(a.ctx.store, principal(a).scope, snapshot, q.by, q.country, q.cve));
+          return JSON.stringify(await censusJson(a.ctx.store, principal(a).scope, snapshot, q.by, q.country, q.cve, q.min_confidence));
         }),
       );
     },
