@@ -244,7 +244,7 @@ function pageOnly(
   const against = evidence.filter((e) => e.kind === "not-exchange");
   if (against.length > 0) {
     const why = [...new Set(against.map((e) => e.field.replace(/^\S+ \S+ -> \d+ /, "")))].slice(0, 3).join("; ");
-    return notExchange(`OWA-like page, but ${why}: not counted as Exchange (portal, copy or another product)`);
+    return notExchange(`OWA-like page, but ${why}: not counted as Exchange (a look-alike: portal, copy, honeypot or another product)`);
   }
   const lookAlike = "OWA-like pages only, nothing from Exchange's own endpoints (EWS NTLM challenge, Exchange headers, ECP)";
   const page = claims.filter((c) => c.evidence.kind === "logon-page-build");
