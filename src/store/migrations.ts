@@ -346,6 +346,24 @@ CREATE INDEX hosts_by_build ON hosts (snapshot_id, build NULLS FIRST, id);
 CREATE INDEX hosts_by_observed ON hosts (snapshot_id, observed_at NULLS FIRST, id);`,
     },
   },
+  {
+    version: 11,
+    name: "how sure each identification is (confidence high/medium/low) on hosts and census rows, for the census split and --min-confidence",
+    // Backfilled from the stored identification (its "confidence" field, full or compact form); the census rows
+    // are rebuilt on the next census.
+    sql: {
+      sqlite: `
+ALTER TABLE hosts ADD COLUMN confidence TEXT;
+UPDATE hosts SET confidence = json_extract(identification, '$.confidence') WHERE is_exchange = 1 AND json_valid(identification);
+ALTER TABLE census_hosts ADD COLUMN confidence TEXT;
+DELETE FROM census_fresh;`,
+      postgres: `
+ALTER TABLE hosts ADD COLUMN IF NOT EXISTS confidence TEXT;
+UPDATE hosts SET confidence = identification::json ->> 'confidence' WHERE is_exchange = 1;
+ALTER TABLE census_hosts ADD COLUMN IF NOT EXISTS confidence TEXT;
+DELETE FROM census_fresh;`,
+    },
+  },
 ];
 
 export const LATEST_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;
