@@ -65,6 +65,7 @@ interface SummaryRow {
   cu: string | null;
   build: string | null;
   precision: string;
+  confidence: string | null;
   country: string | null;
   asn: number | null;
   as_org: string | null;
@@ -90,6 +91,7 @@ const toSummary = (r: SummaryRow): HostSummaryRow => ({
   cu: r.cu,
   build: r.build,
   precision: r.precision,
+  confidence: r.confidence === "high" || r.confidence === "medium" || r.confidence === "low" ? r.confidence : null,
   country: r.country,
   asn: r.asn === null ? null : Number(r.asn),
   asOrg: r.as_org,
@@ -159,7 +161,7 @@ export class SqlHostList implements HostListStore {
     const order = q.sort === "id" ? `h.id ${dir}` : `${SORT_COLUMN[q.sort]} ${dir}${pg ? (dir === "ASC" ? " NULLS FIRST" : " NULLS LAST") : ""}, h.id ${dir}`;
     const title = pg ? "(h.observation::json ->> 'title')" : "json_extract(h.observation, '$.title')";
     return `SELECT h.id, h.ip, h.port, h.hostname, ${title} AS title, h.is_exchange, h.product, h.cu, h.build,
-              h.precision, h.country, h.asn, h.as_org, h.observed_at, k.key AS status_key
+              h.precision, h.confidence, h.country, h.asn, h.as_org, h.observed_at, k.key AS status_key
        FROM hosts h JOIN census_keys k ON k.id = h.status_key_id
        WHERE ${paged ? `h.id IN (SELECT h.id FROM hosts h WHERE ${whereSql} ORDER BY ${order} LIMIT ? OFFSET ?)` : whereSql} ORDER BY ${order}`;
   }

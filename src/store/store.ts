@@ -171,6 +171,8 @@ export interface HostSummaryRow {
   cu: string | null;
   build: string | null;
   precision: string;
+  /** How surely it was identified as Exchange (null: not Exchange, or stored before confidence was recorded). */
+  confidence: Confidence | null;
   country: string | null;
   asn: number | null;
   asOrg: string | null;

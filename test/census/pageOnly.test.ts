@@ -9,6 +9,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { cli, tmp } from "../import/helpers.js";
 import { createTestDatabase, type TestDatabase } from "../helpers/pg.js";
 import { jsonLines } from "../helpers/cli.js";
+import { openStore } from "../../src/store/open.js";
+import { censusJson } from "../../src/serve/query.js";
 
 const FILE = path.resolve("test/fixtures/pages/page-only.jsonl");
 const CVE = "CVE-2021-26855";
@@ -62,6 +64,29 @@ function checks(engine: string, dbOf: () => string, dir: string): void {
       const table = (await cli(dir, ["census", "--snapshot", "s", "--by", "country", "--cve", CVE, "--db", dbOf()])).stdout;
       expect(table).toMatch(/FR\s+2\s+CVE-2021-26855.*0\/1\/1/);
       expect(table).toContain("identification confidence: 0 high, 1 medium, 2 low");
+    });
+
+    it("the API's census (GET /api/census?min_confidence=) and host list carry the same counts and confidences", async () => {
+      const store = await openStore(dbOf());
+      try {
+        const all = (await censusJson(store, undefined, "s", "country", undefined, CVE)) as { groups: Group[] };
+        expect(all.groups.map(({ key, exposed, cves, confidence }) => ({ key, exposed, cves, confidence }))).toEqual(ALL);
+        const sure = (await censusJson(store, undefined, "s", "country", undefined, CVE, "medium")) as { groups: Group[] };
+        expect(sure.groups.map(({ key, exposed, cves, confidence }) => ({ key, exposed, cves, confidence }))).toEqual(SURE);
+        const rows = await store.hostList.page({ snapshot: "s", sort: "ip", order: "asc", limit: 20, offset: 0 });
+        expect(Object.fromEntries(rows.map((r) => [r.ip, r.confidence]))).toEqual({
+          "193.51.224.1": "low",
+          "81.169.145.1": "low",
+          "212.27.48.10": "medium",
+          "203.0.113.10": null,
+          "203.0.113.11": null,
+          "203.0.113.12": null,
+          "203.0.113.13": null,
+          "203.0.113.14": null,
+        });
+      } finally {
+        await store.close();
+      }
     });
 
     it("vigie hosts --json and --csv say how sure each identification is and why", async () => {

@@ -77,12 +77,12 @@ export const hostRoutes: Route[] = [
       a.res.setHeader("Content-Type", "text/csv; charset=utf-8");
       a.res.setHeader("Content-Disposition", `attachment; filename="vigie-hosts-${snapshot.replace(/[^A-Za-z0-9._-]/g, "_")}.csv"`);
       a.res.setHeader("Cache-Control", "no-store");
-      a.res.write(csvRow(["ip", "port", "hostname", "title", "exchange", "product", "cu", "build", "precision", "country", "asn", "as_org", "vulnerable_cves", "observed_at"]) + "\n");
+      a.res.write(csvRow(["ip", "port", "hostname", "title", "exchange", "product", "cu", "build", "precision", "country", "asn", "as_org", "vulnerable_cves", "observed_at", "confidence"]) + "\n");
       let chunk: string[] = [];
       for await (const r of a.ctx.store.hostList.all({ ...rest, snapshot }, principal(a).scope)) {
         chunk.push(
           // csvRow neutralises spreadsheet formulas in every text cell (host names, titles, organisations).
-          csvRow([r.ip, r.port, r.hostname, r.title, r.isExchange, r.product, r.cu, r.build, r.precision, r.country, r.asn, r.asOrg, r.vulnerable.join(" "), r.observedAt]),
+          csvRow([r.ip, r.port, r.hostname, r.title, r.isExchange, r.product, r.cu, r.build, r.precision, r.country, r.asn, r.asOrg, r.vulnerable.join(" "), r.observedAt, r.confidence]),
         );
         // The rows come from a connection of their own (the store's others keep answering); the socket buffers
         // what it cannot send yet (~150 bytes a host).
