@@ -71,7 +71,7 @@ interface Texts {
   attachment(file: string): string;
   source(sender: string, snapshot: string): string;
   reply: string;
-  sources: { scan: string; import: (format: string) => string };
+  sources: { scan: (date: string) => string; import: (format: string, date: string) => string };
 }
 
 const EN: Texts = {
@@ -80,7 +80,7 @@ const EN: Texts = {
   hello: "Hello,",
   intro: (org) => `you receive this message as the security contact of ${org} in our contact list.`,
   seen: (date, source, n) =>
-    `In ${source} of ${date}, ${n} Microsoft Exchange server${n > 1 ? "s" : ""} in your address space answered from the internet with a version that has known, exploited vulnerabilities. ${n > 1 ? "They are" : "It is"} listed below, and in the attached CSV file.`,
+    `In ${source}, ${n} Microsoft Exchange server${n > 1 ? "s" : ""} in your address space answered from the internet with a version that has known, exploited vulnerabilities. ${n > 1 ? "They are" : "It is"} listed below, and in the attached CSV file.`,
   reminderSeen: (first, date, n) =>
     `On ${first} we wrote to you about vulnerable Microsoft Exchange servers in your network. In the scan data of ${date}, ${n} of them ${n > 1 ? "are" : "is"} still vulnerable. ${n > 1 ? "They are" : "It is"} listed below, and in the attached CSV file.`,
   notCompromised:
@@ -99,7 +99,7 @@ const EN: Texts = {
   source: (sender, snapshot) =>
     `This notice was prepared by ${sender} with Vigie, an open tool that assesses Microsoft Exchange servers from scan data (snapshot "${snapshot}").`,
   reply: "If a server is not yours, or is already updated, please reply to this message.",
-  sources: { scan: "a scan made by us", import: (f) => `internet-wide scan data (${f})` },
+  sources: { scan: (d) => `a scan we made on ${d}`, import: (f, d) => `internet-wide scan data (${f}) dated ${d}` },
 };
 
 const FR: Texts = {
@@ -108,7 +108,7 @@ const FR: Texts = {
   hello: "Bonjour,",
   intro: (org) => `vous recevez ce message en tant que contact sécurité de ${org} dans notre liste de contacts.`,
   seen: (date, source, n) =>
-    `Dans ${source} du ${date}, ${n} serveur${n > 1 ? "s" : ""} Microsoft Exchange de votre espace d'adressage ${n > 1 ? "ont" : "a"} répondu depuis Internet avec une version affectée par des vulnérabilités connues et exploitées. ${n > 1 ? "Ils sont listés" : "Il est listé"} ci-dessous, ainsi que dans le fichier CSV joint.`,
+    `Dans ${source}, ${n} serveur${n > 1 ? "s" : ""} Microsoft Exchange de votre espace d'adressage ${n > 1 ? "ont" : "a"} répondu depuis Internet avec une version affectée par des vulnérabilités connues et exploitées. ${n > 1 ? "Ils sont listés" : "Il est listé"} ci-dessous, ainsi que dans le fichier CSV joint.`,
   reminderSeen: (first, date, n) =>
     `Le ${first}, nous vous avons signalé des serveurs Microsoft Exchange vulnérables dans votre réseau. Dans les données de scan du ${date}, ${n} d'entre eux ${n > 1 ? "sont" : "est"} toujours vulnérable${n > 1 ? "s" : ""}. ${n > 1 ? "Ils sont listés" : "Il est listé"} ci-dessous, ainsi que dans le fichier CSV joint.`,
   notCompromised:
@@ -127,7 +127,7 @@ const FR: Texts = {
   source: (sender, snapshot) =>
     `Ce signalement a été préparé par ${sender} avec Vigie, un outil ouvert qui évalue les serveurs Microsoft Exchange à partir de données de scan (instantané « ${snapshot} »). Les raisons et noms de mises à jour ci-dessus sont ceux de la base de connaissances de Vigie, en anglais.`,
   reply: "Si un serveur ne vous appartient pas, ou s'il est déjà à jour, merci de répondre à ce message.",
-  sources: { scan: "un scan que nous avons effectué", import: (f) => `des données de scan d'Internet (${f})` },
+  sources: { scan: (d) => `un scan que nous avons effectué le ${d}`, import: (f, d) => `des données de scan d'Internet (${f}) datées du ${d}` },
 };
 
 const TEXTS: Record<NoticeLanguage, Texts> = { en: EN, fr: FR };
@@ -164,7 +164,7 @@ export function noticeSubject(n: NoticeContent): string {
 
 export function noticeText(n: NoticeContent): string {
   const t = TEXTS[n.language];
-  const source = n.snapshot.kind === "scan" ? t.sources.scan : t.sources.import(inert(n.snapshot.format ?? "import", 40));
+  const source = n.snapshot.kind === "scan" ? t.sources.scan(n.snapshot.date) : t.sources.import(inert(n.snapshot.format ?? "import", 40), n.snapshot.date);
   const first = n.servers.map((s) => s.firstNotifiedAt).filter((x): x is string => x !== undefined).sort()[0];
   const parts: string[] = [t.hello, "", wrap(t.intro(inert(n.organisation)))];
   parts.push("", wrap(n.kind === "reminder" ? t.reminderSeen(when(first ?? n.at).slice(0, 10), n.snapshot.date, n.servers.length) : t.seen(n.snapshot.date, source, n.servers.length)));
