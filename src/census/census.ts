@@ -32,12 +32,24 @@ export interface ConfidenceCounts {
   low: number;
 }
 
+/**
+ * Servers of a group by Microsoft support of their product on the snapshot's date (knowledge/lifecycle.json):
+ * out of support, supported, or unknown (product not told, or no lifecycle data). The three add up to exposed.
+ */
+export interface EndOfSupportCounts {
+  outOfSupport: number;
+  supported: number;
+  unknown: number;
+}
+
 export interface CensusGroup {
   key: string;
   exposed: number;
   cves: Record<string, CveCounts>;
   triage: TriageCounts;
   confidence: ConfidenceCounts;
+  /** Set by withEndOfSupport (every census the CLI and the API answer carries it). */
+  endOfSupport?: EndOfSupportCounts;
 }
 
 export interface Census {
@@ -113,6 +125,35 @@ function triageField(verdict: string): keyof TriageCounts | null {
   return null;
 }
 
+/** One row of the store's support GROUP BY: servers of one group whose stored product has this name. */
+export interface ProductRow {
+  group: string | number | null;
+  product: string | null;
+  n: number;
+}
+
+const noSupport = (): EndOfSupportCounts => ({ outOfSupport: 0, supported: 0, unknown: 0 });
+
+/**
+ * The census with each group's end-of-support counts: `outOfSupport(product)` judges a product name on the
+ * snapshot's date (src/assess/support.ts). By cve, every group holds the totals, as exposed does.
+ */
+export function withEndOfSupport(c: Census, rows: readonly ProductRow[], outOfSupport: (product: string | null) => boolean | null): Census {
+  const per = new Map<string, EndOfSupportCounts>();
+  const total = noSupport();
+  const judged = new Map<string | null, boolean | null>();
+  for (const r of rows) {
+    if (!judged.has(r.product)) judged.set(r.product, outOfSupport(r.product));
+    const out = judged.get(r.product)!;
+    const field: keyof EndOfSupportCounts = out === true ? "outOfSupport" : out === false ? "supported" : "unknown";
+    const key = groupLabel(c.by, r.group);
+    const e = per.get(key) ?? per.set(key, noSupport()).get(key)!;
+    e[field] += r.n;
+    total[field] += r.n;
+  }
+  return { ...c, groups: c.groups.map((g) => ({ ...g, endOfSupport: c.by === "cve" ? { ...total } : (per.get(g.key) ?? noSupport()) })) };
+}
+
 /** The census with each group's triage counts (by cve: every group holds the totals, as exposed does). */
 export function withTriage(c: Census, rows: readonly TriageRow[]): Census {
   const per = new Map<string, TriageCounts>();
@@ -181,7 +222,15 @@ export function totalOf(c: Census): CensusGroup {
   if (c.by === "cve") {
     const cves: Record<string, CveCounts> = {};
     for (const g of c.groups) Object.assign(cves, g.cves);
-    return { key: "total", exposed: c.groups[0]?.exposed ?? 0, cves, triage: { ...(c.groups[0]?.triage ?? noTriage()) }, confidence: { ...(c.groups[0]?.confidence ?? noConfidence()) } };
+    const first = c.groups[0];
+    return {
+      key: "total",
+      exposed: first?.exposed ?? 0,
+      cves,
+      triage: { ...(first?.triage ?? noTriage()) },
+      confidence: { ...(first?.confidence ?? noConfidence()) },
+      ...(first?.endOfSupport ? { endOfSupport: { ...first.endOfSupport } } : {}),
+    };
   }
   const t: CensusGroup = { key: "total", exposed: 0, cves: {}, triage: noTriage(), confidence: noConfidence() };
   for (const g of c.groups) {
@@ -189,6 +238,12 @@ export function totalOf(c: Census): CensusGroup {
     t.confidence.high += g.confidence.high;
     t.confidence.medium += g.confidence.medium;
     t.confidence.low += g.confidence.low;
+    if (g.endOfSupport) {
+      const e = (t.endOfSupport ??= noSupport());
+      e.outOfSupport += g.endOfSupport.outOfSupport;
+      e.supported += g.endOfSupport.supported;
+      e.unknown += g.endOfSupport.unknown;
+    }
     t.triage.compromised += g.triage.compromised;
     t.triage.suspicious += g.triage.suspicious;
     t.triage.clean += g.triage.clean;

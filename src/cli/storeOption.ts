@@ -4,10 +4,13 @@
  * default.
  */
 import type { Command } from "commander";
+import { supportJudge } from "../census/endOfSupport.js";
 import { openStore as open } from "../store/open.js";
 import { redactUrl } from "../store/open.js";
 import type { Store } from "../store/store.js";
 import { UsageError } from "./errors.js";
+import { openKnowledgeBase, type KbDirOption } from "./commands/kb.js";
+import type { HostSupport } from "./format/hosts.js";
 
 export const DEFAULT_DB = "./vigie.db";
 
@@ -36,4 +39,15 @@ export async function resolveSnapshot(store: Store, id: string | undefined): Pro
   const latest = await store.latestSnapshot();
   if (!latest) throw new UsageError(`${store.label} holds no snapshot yet (run vigie scan, vigie import or vigie demo)`);
   return latest.id;
+}
+
+/**
+ * Support of each host's product on the snapshot's date (knowledge/lifecycle.json), for host lists and
+ * reports: computed when read from the stored product name, not stored per host.
+ */
+export async function snapshotSupport(store: Store, snapshotId: string, kbOptions: KbDirOption = {}): Promise<HostSupport> {
+  const snapshot = await store.getSnapshot(snapshotId);
+  if (!snapshot) throw new UsageError(`--snapshot: no snapshot "${snapshotId}" in ${store.label}`);
+  const judge = supportJudge(openKnowledgeBase(kbOptions));
+  return (h) => judge.at(h.product, snapshot.date);
 }

@@ -10,6 +10,7 @@
 import MailComposer from "nodemailer/lib/mail-composer";
 import type { CveVerdict } from "../pipeline/vocabulary.js";
 import { ownerCsvHeader, ownerCsvLine } from "../report/owners.js";
+import type { SupportJudge } from "../assess/support.js";
 import type { NoticeKind, OwnerRow } from "../store/store.js";
 import type { NoticeLanguage } from "./contacts.js";
 
@@ -48,6 +49,8 @@ export interface NoticeContent {
   campaigns: ReadonlyMap<string, string>;
   /** Who sends it, for the signature (the --from display name or address). */
   sender: string;
+  /** Product support on the snapshot's date, for the CSV's end_of_support / out_of_support columns. */
+  support: SupportJudge;
 }
 
 interface Texts {
@@ -189,7 +192,7 @@ export function noticeText(n: NoticeContent): string {
 
 export function noticeCsv(n: NoticeContent): string {
   const lines = [ownerCsvHeader(n.cveIds)];
-  for (const s of n.servers) lines.push(ownerCsvLine(s.row, n.cveIds).line);
+  for (const s of n.servers) lines.push(ownerCsvLine(s.row, n.cveIds, n.support.at(s.row.product, n.snapshot.date)).line);
   return lines.join("\r\n") + "\r\n";
 }
 

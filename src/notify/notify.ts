@@ -100,6 +100,7 @@ export interface ComposeContext {
   snapshot: NoticeContent["snapshot"];
   cveIds: readonly string[];
   campaigns: ReadonlyMap<string, string>;
+  support: NoticeContent["support"];
 }
 
 export interface ComposedNotice {
@@ -129,6 +130,7 @@ export async function composeNotice(p: OrgPlan, c: ComposeContext): Promise<Comp
     cveIds: c.cveIds,
     campaigns: c.campaigns,
     sender,
+    support: c.support,
   });
   return {
     subject: built.subject,

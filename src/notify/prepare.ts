@@ -2,6 +2,7 @@
  * The notices of one snapshot, planned and composed but neither recorded nor sent: what `vigie notify` records
  * and sends, what `vigie notify --dry-run` writes as .eml files, and what the dashboard's dry run shows.
  */
+import { supportJudge } from "../census/endOfSupport.js";
 import type { KnowledgeBase } from "../knowledge/knowledgeBase.js";
 import type { OwnerRow, Store } from "../store/store.js";
 import type { ContactBook } from "./contacts.js";
@@ -22,8 +23,9 @@ export async function snapshotInfo(store: Store, id: string): Promise<ComposeCon
 }
 
 /** The per-CVE CSV columns and campaign names the messages use, from the knowledge base. */
-export function noticeKnowledge(kb: KnowledgeBase): Pick<ComposeContext, "cveIds" | "campaigns"> {
+export function noticeKnowledge(kb: KnowledgeBase): Pick<ComposeContext, "cveIds" | "campaigns" | "support"> {
   return {
+    support: supportJudge(kb),
     cveIds: kb.advisories.map((a) => a.id).sort(),
     campaigns: new Map(kb.advisories.filter((a) => a.campaign !== undefined).map((a) => [a.id, a.campaign!])),
   };
@@ -46,7 +48,7 @@ export interface PreparedNotices {
 }
 
 /** Plan (servers -> owners, minus what each organisation was already told for this snapshot) and compose. */
-export async function prepareNotices(store: Store, book: ContactBook, kb: Pick<ComposeContext, "cveIds" | "campaigns">, o: PrepareOptions): Promise<PreparedNotices> {
+export async function prepareNotices(store: Store, book: ContactBook, kb: Pick<ComposeContext, "cveIds" | "campaigns" | "support">, o: PrepareOptions): Promise<PreparedNotices> {
   const snapshot = await snapshotInfo(store, o.snapshotId);
   const rows = (async function* () {
     for await (const r of store.census.owners(o.snapshotId, "ip")) if (!o.include || o.include(r.ip, r.asn)) yield slimOwnerRow(r);

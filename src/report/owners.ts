@@ -2,19 +2,21 @@
  * Owner reports: one CSV per network owner (an ASN, or a constituency from a ranges file), in the column
  * layout of Shadowserver's Vulnerable Exchange Server report as IntelMQ's Shadowserver parser maps it
  * (timestamp, ip, port, hostname, tag, asn, geo, region, city, naics, sic, sector, version, servername, url),
- * followed by Vigie's columns (product, cu, build, precision, first_seen, last_seen, vulnerable_cves, and one
- * column per CVE with its verdict). Plus index.csv. Rows are streamed; writes are buffered and bounded.
+ * followed by Vigie's columns (product, cu, build, precision, first_seen, last_seen, vulnerable_cves,
+ * end_of_support, out_of_support, and one column per CVE with its verdict). Plus index.csv. Rows are streamed; writes are buffered and bounded.
  */
 import { appendFileSync, mkdirSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { ipv4ToNumber, ipv6ToBigInt } from "../enrich/util.js";
 import type { OwnerRow } from "../store/store.js";
+import type { SupportState } from "../assess/support.js";
 import { csvRow, parseCsvLine } from "../util/csv.js";
 
 export const SHADOWSERVER_EXCHANGE_FIELDS = [
   "timestamp", "ip", "port", "hostname", "tag", "asn", "geo", "region", "city", "naics", "sic", "sector", "version", "servername", "url",
 ] as const;
-export const VIGIE_FIELDS = ["product", "cu", "build", "precision", "first_seen", "last_seen", "vulnerable_cves"] as const;
+/** end_of_support: the product's last day of support; out_of_support: on the snapshot's date (true/false, empty: not known). */
+export const VIGIE_FIELDS = ["product", "cu", "build", "precision", "first_seen", "last_seen", "vulnerable_cves", "end_of_support", "out_of_support"] as const;
 
 export const cveColumn = (id: string): string => id.toLowerCase().replace(/-/g, "_");
 
@@ -104,7 +106,8 @@ export function ownerCsvHeader(cveIds: readonly string[]): string {
   return csvRow([...SHADOWSERVER_EXCHANGE_FIELDS, ...VIGIE_FIELDS, ...cveIds.map(cveColumn)]);
 }
 
-export function ownerCsvLine(r: OwnerRow, cveIds: readonly string[]): { line: string; vulnerable: boolean } {
+/** One server's row; `support`: its product's support on the snapshot's date (src/assess/support.ts). */
+export function ownerCsvLine(r: OwnerRow, cveIds: readonly string[], support: SupportState): { line: string; vulnerable: boolean } {
   const cves = r.cves;
   const obs = r.observation;
   const status = new Map(cves.map((c) => [c.id, c.status]));
@@ -134,6 +137,8 @@ export function ownerCsvLine(r: OwnerRow, cveIds: readonly string[]): { line: st
     r.first_seen,
     r.last_seen,
     vulnerable.join(";"),
+    support.endOfSupport ?? "",
+    support.outOfSupport === null ? "" : String(support.outOfSupport),
     ...cveIds.map((id) => status.get(id) ?? ""),
   ]);
   return { line, vulnerable: vulnerable.length > 0 };

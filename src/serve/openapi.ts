@@ -48,6 +48,11 @@ export const OPENAPI = {
                   description: "servers by identification confidence (low: e.g. a single answer, the OWA logon page only); they add up to exposed",
                   properties: { high: { type: "integer" }, medium: { type: "integer" }, low: { type: "integer" } },
                 },
+                endOfSupport: {
+                  type: "object",
+                  description: "servers by Microsoft support of their product on the snapshot's date (knowledge/lifecycle.json); the three add up to exposed",
+                  properties: { outOfSupport: { type: "integer" }, supported: { type: "integer" }, unknown: { type: "integer" } },
+                },
               },
             },
           },
@@ -101,7 +106,7 @@ export const OPENAPI = {
           q("offset", "default 0 (deep offsets cost: prefer after)", { type: "integer" }),
           q("after", "keyset paging (any sort, no offset): the opaque `next` of the previous page, valid for the same user, filters and order until the server restarts", { type: "string" }),
         ],
-        responses: { "200": json("{snapshot,total,offset,limit,next,hosts:[…]}; next is null on the last page"), ...errors },
+        responses: { "200": json("{snapshot,total,offset,limit,next,hosts:[…]}; next is null on the last page; each host has endOfSupport (its product's last day of support) and outOfSupport (on the snapshot's date, null: not known)"), ...errors },
       },
     },
     "/api/hosts.csv": {

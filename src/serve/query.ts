@@ -7,7 +7,9 @@
 import { buildCensus, totalOf, withConfidence, withTriage, type CensusBy } from "../census/census.js";
 import type { Confidence } from "../pipeline/vocabulary.js";
 import { buildDiff, type CensusDiff } from "../census/diff.js";
+import { withStoreEndOfSupport } from "../census/endOfSupport.js";
 import { trendPoint, type Trend } from "../census/trend.js";
+import type { KnowledgeBase } from "../knowledge/knowledgeBase.js";
 import type { CensusFilter, GroupColumn, HostListQuery, HostSummaryRow, Store } from "../store/store.js";
 import { StaleCursorError } from "../store/hostList.js";
 import type { Scope } from "./auth/constituency.js";
@@ -61,15 +63,16 @@ function requireCve(known: Iterable<string>, cve: string | undefined): void {
   if (ids.size > 0 && !ids.has(cve)) throw new HttpError(400, `cve ${cve}: not in this data (known: ${[...ids].sort().join(", ")})`);
 }
 
-/** The JSON of `vigie census --json`. */
-export async function censusJson(store: Store, scope: Scope | undefined, snapshot: string, by: CensusBy, country?: string, cve?: string, minConfidence?: Confidence): Promise<object> {
+/** The JSON of `vigie census --json` (end-of-support counts judged with `kb`'s lifecycle dates). */
+export async function censusJson(store: Store, kb: KnowledgeBase, scope: Scope | undefined, snapshot: string, by: CensusBy, country?: string, cve?: string, minConfidence?: Confidence): Promise<object> {
   const filter = filterOf(scope, country, minConfidence);
   const rows = await store.census.counts(snapshot, column(by), filter);
   const all = buildCensus(snapshot, by, rows);
   requireCve(Object.keys(totalOf(all).cves), cve);
   const triageRows = await store.census.triageCounts(snapshot, column(by), filter);
   const confidenceRows = await store.census.confidenceCounts(snapshot, column(by), filter);
-  const c = withConfidence(withTriage(cve !== undefined ? buildCensus(snapshot, by, rows, cve) : all, triageRows), confidenceRows);
+  const counted = withConfidence(withTriage(cve !== undefined ? buildCensus(snapshot, by, rows, cve) : all, triageRows), confidenceRows);
+  const c = await withStoreEndOfSupport(store, kb, counted, filter);
   return { snapshot: c.snapshot, by: c.by, groups: c.groups };
 }
 

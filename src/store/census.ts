@@ -6,7 +6,7 @@
  * `census_fresh`; the next census rebuilds its rows.
  */
 import { CONFIDENCES, type Confidence } from "../pipeline/vocabulary.js";
-import type { CensusCountRow, CensusFilter, CensusStore, ConfidenceCountRow, DiffCountRows, GroupColumn, OwnerRow, TriageCountRow } from "./store.js";
+import type { CensusCountRow, CensusFilter, CensusStore, ConfidenceCountRow, DiffCountRows, GroupColumn, OwnerRow, ProductCountRow, TriageCountRow } from "./store.js";
 import type { SqlEngine, SqlValue } from "./sql/engine.js";
 import { scopeCondition } from "./sql/scope.js";
 import type { VerdictRenderer } from "../pipeline/verdicts.js";
@@ -117,6 +117,17 @@ export class SqlCensus implements CensusStore {
       [snapshotId, ...f.params],
     );
     return rows.map((r) => ({ group: r.group, verdict: r.verdict, n: Number(r.n) }));
+  }
+
+  async productCounts(snapshotId: string, by: GroupColumn, filter: CensusFilter = {}): Promise<ProductCountRow[]> {
+    await this.refresh(snapshotId);
+    const f = this.filterSql(filter, "c");
+    const rows = await this.engine.all<ProductCountRow>(
+      `SELECT ${groupExpr(by, "c")} AS "group", c.product AS product, COUNT(*) AS n
+       FROM census_hosts c WHERE c.snapshot_id = ?${f.sql} GROUP BY 1, c.product`,
+      [snapshotId, ...f.params],
+    );
+    return rows.map((r) => ({ group: r.group, product: r.product, n: Number(r.n) }));
   }
 
   async asnNames(snapshotId: string): Promise<Map<number, string>> {

@@ -133,6 +133,15 @@ export interface CensusStore {
   confidenceCounts(snapshotId: string, by: GroupColumn, filter?: CensusFilter): Promise<ConfidenceCountRow[]>;
   /** Servers per (group, verdict of the newest triage report attached to their IP), same servers and filters as counts. */
   triageCounts(snapshotId: string, by: GroupColumn, filter?: CensusFilter): Promise<TriageCountRow[]>;
+  /** Servers per (group, stored product name), same servers and filters as counts (end-of-support counts are judged from it). */
+  productCounts(snapshotId: string, by: GroupColumn, filter?: CensusFilter): Promise<ProductCountRow[]>;
+}
+
+/** Servers of a census group whose stored product has this name (null: not told). */
+export interface ProductCountRow {
+  group: string | number | null;
+  product: string | null;
+  n: number;
 }
 
 export const HOST_SORTS = ["id", "ip", "country", "asn", "product", "build", "observed"] as const;

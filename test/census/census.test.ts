@@ -61,10 +61,11 @@ describe("vigie census", () => {
       snapshot: "a",
       by: "country",
       groups: [
-        // One build claim each (X-OWA-Version, with X-FEServer): medium confidence.
-        { key: "DE", exposed: 2, cves: { [CVE]: { vulnerable: 1, patched: 1, unknown: 0 } }, triage: NO_TRIAGE, confidence: { high: 0, medium: 2, low: 0 } },
-        { key: "FR", exposed: 2, cves: { [CVE]: { vulnerable: 2, patched: 0, unknown: 0 } }, triage: NO_TRIAGE, confidence: { high: 0, medium: 2, low: 0 } },
-        { key: "GB", exposed: 1, cves: { [CVE]: { vulnerable: 1, patched: 0, unknown: 0 } }, triage: NO_TRIAGE, confidence: { high: 0, medium: 1, low: 0 } },
+        // One build claim each (X-OWA-Version, with X-FEServer): medium confidence. Exchange 2016 on 2021-03-02:
+        // supported (its end of support is 2025-10-14).
+        { key: "DE", exposed: 2, cves: { [CVE]: { vulnerable: 1, patched: 1, unknown: 0 } }, triage: NO_TRIAGE, confidence: { high: 0, medium: 2, low: 0 }, endOfSupport: { outOfSupport: 0, supported: 2, unknown: 0 } },
+        { key: "FR", exposed: 2, cves: { [CVE]: { vulnerable: 2, patched: 0, unknown: 0 } }, triage: NO_TRIAGE, confidence: { high: 0, medium: 2, low: 0 }, endOfSupport: { outOfSupport: 0, supported: 2, unknown: 0 } },
+        { key: "GB", exposed: 1, cves: { [CVE]: { vulnerable: 1, patched: 0, unknown: 0 } }, triage: NO_TRIAGE, confidence: { high: 0, medium: 1, low: 0 }, endOfSupport: { outOfSupport: 0, supported: 1, unknown: 0 } },
       ],
     });
   });
@@ -74,11 +75,11 @@ describe("vigie census", () => {
     expect(asn.snapshot).toBe("c");
     expect(asn.groups.map((g) => g.key).sort()).toEqual(["AS12322", "AS2200"]);
     const csv = (await run(["census", "--snapshot", "b", "--by", "cve", "--cve", CVE, "--csv"])).stdout.trim().split("\n");
-    expect(csv[0]).toBe("group,exposed,cve,vulnerable,vulnerable_pct,patched,patched_pct,unknown,unknown_pct,confidence_high,confidence_medium,confidence_low");
-    expect(csv[1]).toBe(`${CVE},5,${CVE},3,60,2,40,0,0,0,5,0`);
+    expect(csv[0]).toBe("group,exposed,cve,vulnerable,vulnerable_pct,patched,patched_pct,unknown,unknown_pct,confidence_high,confidence_medium,confidence_low,out_of_support,out_of_support_pct");
+    expect(csv[1]).toBe(`${CVE},5,${CVE},3,60,2,40,0,0,0,5,0,0,0`);
     const table = (await run(["census", "--snapshot", "b", "--by", "country", "--cve", CVE])).stdout;
     expect(table).toMatch(/5 Exchange servers exposed/);
-    expect(table).toMatch(/FR\s+2\s+CVE-2021-26855\s+1 \(50%\)\s+1 \(50%\)\s+0 \(0%\)/);
+    expect(table).toMatch(/FR\s+2\s+0 \(0%\)\s+CVE-2021-26855\s+1 \(50%\)\s+1 \(50%\)\s+0 \(0%\)/);
     const all = JSON.parse((await run(["census", "--snapshot", "a", "--by", "cu", "--json"])).stdout) as CensusJson;
     expect(all.groups).toHaveLength(1);
     expect(all.groups[0]!.key).toBe("Exchange Server 2016 CU19");

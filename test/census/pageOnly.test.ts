@@ -11,6 +11,9 @@ import { createTestDatabase, type TestDatabase } from "../helpers/pg.js";
 import { jsonLines } from "../helpers/cli.js";
 import { openStore } from "../../src/store/open.js";
 import { censusJson } from "../../src/serve/query.js";
+import { loadKnowledgeBase } from "../../src/knowledge/load.js";
+
+const kb = loadKnowledgeBase({ overlayDir: null });
 
 const FILE = path.resolve("test/fixtures/pages/page-only.jsonl");
 const CVE = "CVE-2021-26855";
@@ -59,19 +62,25 @@ function checks(engine: string, dbOf: () => string, dir: string): void {
 
     it("the CSV and the table carry the confidence split", async () => {
       const csv = (await cli(dir, ["census", "--snapshot", "s", "--by", "country", "--cve", CVE, "--csv", "--db", dbOf()])).stdout.trim().split("\n");
-      expect(csv[0]).toMatch(/,confidence_high,confidence_medium,confidence_low$/);
-      expect(csv.slice(1)).toEqual([`FR,2,${CVE},0,0,1,50,0,0,0,1,1`, `DE,1,${CVE},0,0,0,0,0,0,0,0,1`]);
+      expect(csv[0]).toMatch(/,confidence_high,confidence_medium,confidence_low,out_of_support,out_of_support_pct$/);
+      // Exchange 2010 (end of support 2020-10-13) in a 2021-03-09 snapshot: out of support; 2016: supported.
+      expect(csv.slice(1)).toEqual([`FR,2,${CVE},0,0,1,50,0,0,0,1,1,1,50`, `DE,1,${CVE},0,0,0,0,0,0,0,0,1,1,100`]);
       const table = (await cli(dir, ["census", "--snapshot", "s", "--by", "country", "--cve", CVE, "--db", dbOf()])).stdout;
-      expect(table).toMatch(/FR\s+2\s+CVE-2021-26855.*0\/1\/1/);
+      expect(table).toMatch(/FR\s+2\s+1 \(50%\)\s+CVE-2021-26855.*0\/1\/1/);
       expect(table).toContain("identification confidence: 0 high, 1 medium, 2 low");
     });
 
     it("the API's census (GET /api/census?min_confidence=) and host list carry the same counts and confidences", async () => {
       const store = await openStore(dbOf());
       try {
-        const all = (await censusJson(store, undefined, "s", "country", undefined, CVE)) as { groups: Group[] };
+        const all = (await censusJson(store, kb, undefined, "s", "country", undefined, CVE)) as { groups: Array<Group & { endOfSupport: unknown }> };
         expect(all.groups.map(({ key, exposed, cves, confidence }) => ({ key, exposed, cves, confidence }))).toEqual(ALL);
-        const sure = (await censusJson(store, undefined, "s", "country", undefined, CVE, "medium")) as { groups: Group[] };
+        // The two Exchange 2010 logon pages are out of support on 2021-03-09; the 2016 server is supported.
+        expect(all.groups.map((g) => [g.key, g.endOfSupport])).toEqual([
+          ["FR", { outOfSupport: 1, supported: 1, unknown: 0 }],
+          ["DE", { outOfSupport: 1, supported: 0, unknown: 0 }],
+        ]);
+        const sure = (await censusJson(store, kb, undefined, "s", "country", undefined, CVE, "medium")) as { groups: Group[] };
         expect(sure.groups.map(({ key, exposed, cves, confidence }) => ({ key, exposed, cves, confidence }))).toEqual(SURE);
         const rows = await store.hostList.page({ snapshot: "s", sort: "ip", order: "asc", limit: 20, offset: 0 });
         expect(Object.fromEntries(rows.map((r) => [r.ip, r.confidence]))).toEqual({

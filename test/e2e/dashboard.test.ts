@@ -10,7 +10,9 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startServer, type RunningServer } from "../../src/serve/app.js";
 import { openSqliteStore } from "../../src/store/sqliteStore.js";
 import { buildBundle } from "../triage/bundleFixture.js";
-import { buildFixture, CVE, HOSTILE_IP, HOSTILE_TITLE, type Fixture, VULN } from "../serve/fixture.js";
+import { buildFixture, CVE, HOSTILE_IP, HOSTILE_TITLE, obs, type Fixture, VULN } from "../serve/fixture.js";
+import { BuildExplainer } from "../../src/assess/explainBuild.js";
+import { assessObservation } from "../../src/pipeline/assessObservation.js";
 
 const CHROMIUM = "/usr/bin/chromium";
 const WEB = path.resolve("dist/web");
@@ -101,6 +103,8 @@ describe("dashboard in Chromium", () => {
     expect(await verdict.locator(".status").textContent()).toBe("vulnerable");
     expect(await page.locator("#evidence").textContent()).toContain(VULN);
     expect(await page.locator("ul.todo").textContent()).toContain(CVE);
+    // Exchange 2016 (end of support 2025-10-14) in a 2021 snapshot: supported then.
+    expect(await page.textContent("#host-support")).toBe("supported on the snapshot's date; support ends 2025-10-14");
     await page.screenshot({ path: path.join(SHOTS, "host.png"), fullPage: true });
   });
 
@@ -148,4 +152,24 @@ describe("dashboard in Chromium", () => {
     await page.screenshot({ path: path.join(SHOTS, "triage.png"), fullPage: true });
     expect(problems).toEqual([]);
   }, 90_000);
+
+  it("shows end of support on the host page and the host list, judged on the snapshot's date", async () => {
+    // A snapshot of 2024-06-11 holding an Exchange 2013 CU23 server: 2013's support ended 2023-04-11.
+    const store = await openSqliteStore(fx.db);
+    try {
+      await store.createSnapshot({ id: "y2024", kind: "import", date: "2024-06-11", spec: {}, status: "done" });
+      const rec = assessObservation(new BuildExplainer(fx.kb), "y2024", obs("193.51.224.9", "15.0.1497.2"), { country: "FR", asn: 2200, asOrg: "Renater" });
+      await store.saveBatch("y2024", [rec], []);
+    } finally {
+      await store.close();
+    }
+    await page.goto(srv.url + "/#/host/193.51.224.9/443?snapshot=y2024");
+    await page.waitForSelector("#host-support");
+    expect(await page.textContent("#host-support")).toBe("out of support since 2023-04-11 (on the snapshot's date): no security updates; migrate to a supported version");
+    expect(await page.getAttribute("#host-support", "class")).toBe("bad");
+    await page.goto(srv.url + "/#/hosts?snapshot=y2024");
+    await expect.poll(() => page.locator("#hosts tbody tr").count()).toBe(1);
+    expect(await page.locator("#hosts td.eos").first().textContent()).toBe("out since 2023-04-11");
+    expect(problems).toEqual([]);
+  });
 });

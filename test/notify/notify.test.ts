@@ -232,6 +232,10 @@ describe("vigie notify", () => {
       expect(rows[0]!.slice(0, 4)).toEqual(["timestamp", "ip", "port", "hostname"]);
       expect(rows[0]).toContain("cve_2021_26855");
       expect(rows.slice(1).map((x) => x[1]).sort()).toEqual([...ips]);
+      // Exchange 2016 servers in a 2021 snapshot: end of support 2025-10-14, supported on the snapshot's date.
+      const eos = rows[0]!.indexOf("end_of_support");
+      expect(rows[0]![eos + 1]).toBe("out_of_support");
+      for (const x of rows.slice(1)) expect(x.slice(eos, eos + 2)).toEqual(["2025-10-14", "false"]);
     }
     const bigCsv = big[0]!.mail.attachments[0]!.content.toString("utf8");
     expect(bigCsv).toContain(`"'=HYPERLINK(""http://evil.example/"",""click"")"`);

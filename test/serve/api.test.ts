@@ -117,8 +117,12 @@ describe("census", () => {
 
 describe("hosts", () => {
   it("lists with filters, sorting and pages", async () => {
-    const all = await json<{ total: number; hosts: Array<{ ip: string }> }>("/api/hosts?snapshot=b&limit=500", fx.tokens.viewer);
+    const all = await json<{ total: number; hosts: Array<{ ip: string; endOfSupport: string | null; outOfSupport: boolean | null }> }>("/api/hosts?snapshot=b&limit=500", fx.tokens.viewer);
     expect(all.total).toBe(8);
+    // Each host's product support on the snapshot's date: Exchange 2016 in 2021 supported; not Exchange: not known.
+    const support = Object.fromEntries(all.hosts.map((h) => [h.ip, [h.endOfSupport, h.outOfSupport]]));
+    expect(support["8.8.8.8"]).toEqual(["2025-10-14", false]);
+    expect(support["198.51.100.7"]).toEqual([null, null]);
     const p1 = await json<{ hosts: Array<{ ip: string }> }>("/api/hosts?snapshot=b&limit=3&offset=0&sort=ip", fx.tokens.viewer);
     const p2 = await json<{ hosts: Array<{ ip: string }> }>("/api/hosts?snapshot=b&limit=3&offset=3&sort=ip", fx.tokens.viewer);
     const ips = [...p1.hosts, ...p2.hosts].map((h) => h.ip);
@@ -143,7 +147,8 @@ describe("hosts", () => {
     expect(r.status).toBe(200);
     expect(r.headers.get("content-type")).toMatch(/^text\/csv/);
     const lines = (await r.text()).trim().split("\n");
-    expect(lines[0]).toMatch(/^ip,port,hostname,title/);
+    expect(lines[0]).toMatch(/^ip,port,hostname,title.*,end_of_support,out_of_support$/);
+    expect(lines.find((l) => l.startsWith("8.8.8.8,"))).toMatch(/,2025-10-14,false$/);
     expect(lines.length).toBe(9);
     const hostile = lines.find((l) => l.startsWith("203.0.113.66,"))!;
     expect(hostile).toContain(`"'=HYPERLINK(""http://evil.example/"",""click"")"`);
@@ -167,11 +172,13 @@ describe("hosts", () => {
 
   it("gives one host with evidence, verdicts, what to install, its build explained and its history", async () => {
     const h = await json<{
-      host: { build: string; cves: Array<{ id: string; status: string; remediation: string | null }>; observation: { evidence: Array<{ value: string }> } };
+      host: { build: string; endOfSupport: string | null; outOfSupport: boolean | null; cves: Array<{ id: string; status: string; remediation: string | null }>; observation: { evidence: Array<{ value: string }> } };
       explanation: { product: string };
       history: Array<{ snapshot: string }>;
     }>("/api/hosts/193.51.224.1/443?snapshot=b", fx.tokens.viewer);
     expect(h.host.build).toBe(VULN);
+    // Exchange 2016 (end of support 2025-10-14) seen on 2021-03-09: supported then.
+    expect([h.host.endOfSupport, h.host.outOfSupport]).toEqual(["2025-10-14", false]);
     const v = h.host.cves.find((c) => c.id === CVE)!;
     expect(v.status).toBe("vulnerable");
     expect(v.remediation).toBeTruthy();
@@ -244,9 +251,11 @@ describe("triage uploads", () => {
     expect(page.triage[0]).toMatchObject({ id: created.id, verdict: "compromised", source: "upload" });
     const one = await json<{ addresses: string[]; hostname: string | null }>(`/api/triage/${created.id}`, fx.tokens.viewer);
     expect(one).toMatchObject({ addresses: [ip], hostname: "EX01" });
-    const census = await json<{ groups: Array<{ key: string; triage: { compromised: number; suspicious: number; clean: number } }> }>("/api/census?by=country&snapshot=b", fx.tokens.viewer);
+    const census = await json<{ groups: Array<{ key: string; triage: { compromised: number; suspicious: number; clean: number }; endOfSupport: Record<string, number> }> }>("/api/census?by=country&snapshot=b", fx.tokens.viewer);
     expect(census.groups.find((g) => g.key === "DE")!.triage).toEqual({ compromised: 1, suspicious: 0, clean: 0 });
     expect(census.groups.find((g) => g.key === "FR")!.triage).toEqual({ compromised: 0, suspicious: 0, clean: 0 });
+    // Every server of the fixture is Exchange 2016 seen in 2021: supported on the snapshot's date.
+    expect(census.groups.find((g) => g.key === "FR")!.endOfSupport).toEqual({ outOfSupport: 0, supported: 3, unknown: 0 });
     // A constituency-limited user's census leaves other constituencies' servers out, triage included.
     const fr = await json<{ groups: Array<{ key: string }> }>("/api/census?by=country&snapshot=b", fx.tokens.fr);
     expect(fr.groups.map((g) => g.key)).not.toContain("DE");

@@ -77,8 +77,8 @@ describe("triage reports attached to hosts", () => {
     expect(census.code, census.stderr).toBe(0);
     const groups = (JSON.parse(census.stdout) as { groups: Group[] }).groups;
     expect(groups).toEqual([
-      { key: "FR", exposed: 2, cves: { [CVE]: { vulnerable: 2, patched: 0, unknown: 0 } }, triage: { compromised: 1, suspicious: 0, clean: 0 }, confidence: { high: 0, medium: 2, low: 0 } },
-      { key: "DE", exposed: 1, cves: { [CVE]: { vulnerable: 1, patched: 0, unknown: 0 } }, triage: { compromised: 0, suspicious: 0, clean: 1 }, confidence: { high: 0, medium: 1, low: 0 } },
+      { key: "FR", exposed: 2, cves: { [CVE]: { vulnerable: 2, patched: 0, unknown: 0 } }, triage: { compromised: 1, suspicious: 0, clean: 0 }, confidence: { high: 0, medium: 2, low: 0 }, endOfSupport: { outOfSupport: 0, supported: 2, unknown: 0 } },
+      { key: "DE", exposed: 1, cves: { [CVE]: { vulnerable: 1, patched: 0, unknown: 0 } }, triage: { compromised: 0, suspicious: 0, clean: 1 }, confidence: { high: 0, medium: 1, low: 0 }, endOfSupport: { outOfSupport: 0, supported: 1, unknown: 0 } },
     ]);
     const byCve = JSON.parse((await run(["census", "--by", "cve", "--cve", CVE, "--json", "--db", db])).stdout) as { groups: Group[] };
     expect(byCve.groups[0]!.triage).toEqual({ compromised: 1, suspicious: 0, clean: 1 });

@@ -19,7 +19,14 @@ export interface CveCounts {
 export interface Census {
   snapshot: string;
   by: string;
-  groups: Array<{ key: string; exposed: number; cves: Record<string, CveCounts>; triage: { compromised: number; suspicious: number; clean: number } }>;
+  groups: Array<{
+    key: string;
+    exposed: number;
+    cves: Record<string, CveCounts>;
+    triage: { compromised: number; suspicious: number; clean: number };
+    /** Servers by Microsoft support of their product on the snapshot's date. */
+    endOfSupport: { outOfSupport: number; supported: number; unknown: number };
+  }>;
 }
 export interface HostSummary {
   ip: string;
@@ -36,6 +43,10 @@ export interface HostSummary {
   asOrg: string | null;
   vulnerable: string[];
   observedAt: string;
+  /** The product's last day of Microsoft support (null: none, or not known). */
+  endOfSupport: string | null;
+  /** Out of support on the snapshot's date; null when the product is not known. */
+  outOfSupport: boolean | null;
 }
 export interface HostList {
   snapshot: string;

@@ -5,6 +5,7 @@
 import { Option, type Command } from "commander";
 import { buildCensus, withConfidence, withTriage, CENSUS_BY, headlineCve, percent, totalOf, type Census, type CensusBy } from "../../census/census.js";
 import { buildDiff, type CensusDiff } from "../../census/diff.js";
+import { withStoreEndOfSupport } from "../../census/endOfSupport.js";
 import { trendPoint, type Trend } from "../../census/trend.js";
 import { eventsForTrend, loadTimeline } from "../../knowledge/timeline.js";
 import { pictureFormat } from "../../report/picture.js";
@@ -14,6 +15,7 @@ import { csvRow } from "../../util/csv.js";
 import { UsageError } from "../errors.js";
 import { renderTable, safe } from "../format/terminal.js";
 import { addDbOption, openStore, resolveSnapshot } from "../storeOption.js";
+import { openKnowledgeBase } from "./kb.js";
 
 interface Common {
   db?: string;
@@ -85,10 +87,16 @@ function printCensus(c: Census, o: Common, labels: Map<number, string>): void {
     Object.entries(g.cves).map(([id, v], i) => ({ g, first: i === 0, id, v })),
   );
   if (o.csv) {
-    const out = [csvRow(["group", "exposed", "cve", "vulnerable", "vulnerable_pct", "patched", "patched_pct", "unknown", "unknown_pct", "confidence_high", "confidence_medium", "confidence_low"])];
+    const out = [
+      csvRow(["group", "exposed", "cve", "vulnerable", "vulnerable_pct", "patched", "patched_pct", "unknown", "unknown_pct", "confidence_high", "confidence_medium", "confidence_low", "out_of_support", "out_of_support_pct"]),
+    ];
     for (const r of rows) {
+      const eos = r.g.endOfSupport?.outOfSupport ?? 0;
       out.push(
-        csvRow([r.g.key, r.g.exposed, r.id, r.v.vulnerable, percent(r.v.vulnerable, r.g.exposed), r.v.patched, percent(r.v.patched, r.g.exposed), r.v.unknown, percent(r.v.unknown, r.g.exposed), r.g.confidence.high, r.g.confidence.medium, r.g.confidence.low]),
+        csvRow([
+          r.g.key, r.g.exposed, r.id, r.v.vulnerable, percent(r.v.vulnerable, r.g.exposed), r.v.patched, percent(r.v.patched, r.g.exposed), r.v.unknown, percent(r.v.unknown, r.g.exposed),
+          r.g.confidence.high, r.g.confidence.medium, r.g.confidence.low, eos, percent(eos, r.g.exposed),
+        ]),
       );
     }
     process.stdout.write(out.join("\n") + "\n");
@@ -102,10 +110,12 @@ function printCensus(c: Census, o: Common, labels: Map<number, string>): void {
   const cell = (n: number, of: number) => `${n} (${percent(n, of)}%)`;
   process.stdout.write(
     `Snapshot ${safe(c.snapshot, 200)}: ${t.exposed} Exchange servers exposed${o.country ? ` in ${o.country}` : ""}, ${c.groups.length} groups by ${c.by}\n` +
-      "(per CVE: servers the CVE does not affect are in none of its three counts; percentages are of exposed)\n\n" +
+      "(per CVE: servers the CVE does not affect are in none of its three counts; percentages are of exposed)\n" +
+      `(out of support: servers whose product's end of support (knowledge/lifecycle.json) is before the snapshot's date: ${t.endOfSupport?.outOfSupport ?? 0} of ${t.exposed}${t.endOfSupport?.unknown ? `, ${t.endOfSupport.unknown} of unknown product` : ""})\n\n` +
       renderTable(rows, [
         { header: c.by.toUpperCase(), value: (r) => (r.first ? label(r.g.key) : ""), max: 50 },
         { header: "EXPOSED", value: (r) => (r.first ? String(r.g.exposed) : "") },
+        { header: "OUT OF SUPPORT", value: (r) => (r.first ? cell(r.g.endOfSupport?.outOfSupport ?? 0, r.g.exposed) : "") },
         { header: "CVE", value: (r) => r.id },
         { header: "VULNERABLE", value: (r) => cell(r.v.vulnerable, r.g.exposed) },
         { header: "PATCHED", value: (r) => cell(r.v.patched, r.g.exposed) },
@@ -210,8 +220,8 @@ export function registerCensus(program: Command): void {
     .addOption(byOption())
     .option("--country <CC>", "only servers in this country (ISO 3166 alpha-2)")
     .option("--cve <id>", "only this CVE")
-    .option("--json", 'one JSON object {"snapshot","by","groups":[{"key","exposed","cves":{…},"triage":{"compromised","suspicious","clean"},"confidence":{"high","medium","low"}}]}')
-    .option("--csv", "CSV, one line per group and CVE (with the group's confidence_high, _medium, _low)")
+    .option("--json", 'one JSON object {"snapshot","by","groups":[{"key","exposed","cves":{…},"triage":{"compromised","suspicious","clean"},"confidence":{"high","medium","low"},"endOfSupport":{"outOfSupport","supported","unknown"}}]}')
+    .option("--csv", "CSV, one line per group and CVE (with the group's confidence_high, _medium, _low and out_of_support)")
     .option("--top <n>", "groups shown in the table (default 30)")
     .addOption(minConfidenceOption())
     .option("--chart <file>", "also draw stacked bars per group to an .svg or .png file");
@@ -225,7 +235,8 @@ export function registerCensus(program: Command): void {
       requireCve(Object.keys(totalOf(all).cves), f.cve);
       const triageRows = await store.census.triageCounts(snapshot, column(o.by), filter);
       const confidenceRows = await store.census.confidenceCounts(snapshot, column(o.by), filter);
-      const c = withConfidence(withTriage(f.cve !== undefined ? buildCensus(snapshot, o.by, rows, f.cve) : all, triageRows), confidenceRows);
+      const counted = withConfidence(withTriage(f.cve !== undefined ? buildCensus(snapshot, o.by, rows, f.cve) : all, triageRows), confidenceRows);
+      const c = await withStoreEndOfSupport(store, openKnowledgeBase(), counted, filter);
       printCensus(c, { ...o, ...f }, o.by === "asn" && !o.json && !o.csv ? await store.census.asnNames(snapshot) : new Map());
       if (o.chart) {
         const cve = f.cve ?? headlineCve(all) ?? "none";

@@ -13,7 +13,7 @@ import { updateBuilds, updateKev, type UpdateReport } from "../../knowledge/upda
 import { UsageError } from "../errors.js";
 import { renderTable, safe, terminalWidth, wrapText } from "../format/terminal.js";
 
-interface KbDirOption {
+export interface KbDirOption {
   kbDir?: string;
 }
 

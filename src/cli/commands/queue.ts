@@ -13,9 +13,9 @@ import { connectRedis, DEFAULT_QUEUE_PREFIX, QueueSetupError, safeQueueUrl, Scan
 import { DEFAULT_LOCK_MS, startWorker } from "../../queue/worker.js";
 import type { HostRecord, Store } from "../../store/store.js";
 import { UsageError } from "../errors.js";
-import { compareHosts, HOST_CSV_HEADER, hostCsv, hostJsonLine, hostTable, type HostFormat } from "../format/hosts.js";
+import { compareHosts, HOST_CSV_HEADER, hostCsv, hostJsonLine, hostTable, type HostFormat, type HostSupport } from "../format/hosts.js";
 import { progressLine } from "../format/progress.js";
-import { addDbOption, openStore } from "../storeOption.js";
+import { addDbOption, openStore, snapshotSupport } from "../storeOption.js";
 import { openKnowledgeBase } from "./kb.js";
 import { scanSettings, scanTargetLines, type ScanOptions } from "./scan.js";
 
@@ -72,9 +72,9 @@ async function allHosts(store: Store, snapshotId: string): Promise<HostRecord[]>
   return rows;
 }
 
-function printHosts(rows: HostRecord[], format: HostFormat): void {
-  if (format === "json") for (const h of rows) process.stdout.write(`${hostJsonLine(h)}\n`);
-  else if (format === "csv") process.stdout.write(`${HOST_CSV_HEADER}\n${rows.map((h) => `${hostCsv(h)}\n`).join("")}`);
+function printHosts(rows: HostRecord[], format: HostFormat, support: HostSupport): void {
+  if (format === "json") for (const h of rows) process.stdout.write(`${hostJsonLine(h, support)}\n`);
+  else if (format === "csv") process.stdout.write(`${HOST_CSV_HEADER}\n${rows.map((h) => `${hostCsv(h, support)}\n`).join("")}`);
   else process.stdout.write(rows.length > 0 ? `${hostTable([...rows].sort(compareHosts))}\n` : "no host answered\n");
 }
 
@@ -141,7 +141,7 @@ export async function queuedScanCommand(targets: string[], opts: ScanOptions & Q
         return;
       }
       const rows = await allHosts(store, id);
-      printHosts(rows, format);
+      printHosts(rows, format, await snapshotSupport(store, id, opts));
       const seconds = (Date.now() - startedAt) / 1000;
       process.stderr.write(
         `vigie: scan ${id}: ${state.done}/${state.total} host:ports in ${seconds.toFixed(1)} s over the queue, ${rows.length} answered, ` +

@@ -2,6 +2,7 @@
 import { readFileSync } from "node:fs";
 import { Option, type Command } from "commander";
 import { Constituencies, OwnerFiles, ownerCsvHeader, ownerCsvLine } from "../../report/owners.js";
+import { supportJudge } from "../../census/endOfSupport.js";
 import { UsageError } from "../errors.js";
 import { safe } from "../format/terminal.js";
 import { addDbOption, openStore, resolveSnapshot } from "../storeOption.js";
@@ -40,9 +41,11 @@ export function registerReport(program: Command): void {
     try {
       const snapshot = await resolveSnapshot(store, o.snapshot);
       const files = new OwnerFiles(o.out, ownerCsvHeader(cveIds));
+      const day = (await store.getSnapshot(snapshot))!.date;
+      const judge = supportJudge(kb);
       let rows = 0;
       for await (const r of store.census.owners(snapshot, o.by === "asn" ? "asn" : "ip")) {
-        const { line, vulnerable } = ownerCsvLine(r, cveIds);
+        const { line, vulnerable } = ownerCsvLine(r, cveIds, judge.at(r.product, day));
         if (constituencies) {
           const c = constituencies.find(r.ip);
           files.add(c?.name ?? "unassigned", c?.name ?? "addresses in no range", c?.contact ?? "", line, vulnerable);

@@ -16,9 +16,10 @@ import { assessObservation } from "../../pipeline/assessObservation.js";
 import { resumeScan, ScanSetupError, startScan, type ScanProgress, type ScanSettings } from "../../pipeline/scan.js";
 import type { HostRecord } from "../../store/store.js";
 import { UsageError } from "../errors.js";
-import { compareHosts, HOST_CSV_HEADER, hostCsv, hostJsonLine, hostTable, type HostFormat } from "../format/hosts.js";
+import { supportJudge } from "../../census/endOfSupport.js";
+import { compareHosts, HOST_CSV_HEADER, hostCsv, hostJsonLine, hostTable, type HostFormat, type HostSupport } from "../format/hosts.js";
 import { progressLine } from "../format/progress.js";
-import { addDbOption, openStore, resolveSnapshot } from "../storeOption.js";
+import { addDbOption, openStore, resolveSnapshot, snapshotSupport } from "../storeOption.js";
 import { openKnowledgeBase } from "./kb.js";
 import { addQueueOptions, queuedScanCommand, type QueueScanOptions } from "./queue.js";
 
@@ -174,6 +175,9 @@ export function registerScan(program: Command): void {
     }
     if (opts.detach) throw new UsageError("--detach needs --queue: only a queued scan runs without this process");
     const explainer = new BuildExplainer(openKnowledgeBase(opts));
+    // Hosts shown as they are found: support judged on the day each was seen (the scan's own day).
+    const judge = supportJudge(explainer.kb);
+    const liveSupport: HostSupport = (h) => judge.at(h.product, h.observedAt);
     const store = await openStore(opts.db);
     const controller = new AbortController();
     const onSignal = (): void => {
@@ -190,8 +194,8 @@ export function registerScan(program: Command): void {
       signal: controller.signal,
       geo: lazyPublicGeo(() => openGeo()),
       onHosts: (hosts: readonly HostRecord[]) => {
-        if (format === "json") process.stdout.write(hosts.map((h) => `${hostJsonLine(h)}\n`).join(""));
-        else if (format === "csv") process.stdout.write(hosts.map((h) => `${hostCsv(h)}\n`).join(""));
+        if (format === "json") process.stdout.write(hosts.map((h) => `${hostJsonLine(h, liveSupport)}\n`).join(""));
+        else if (format === "csv") process.stdout.write(hosts.map((h) => `${hostCsv(h, liveSupport)}\n`).join(""));
         else shown.push(...hosts);
       },
       onProgress: showProgress ? (p: ScanProgress) => process.stderr.write(`\r${progressLine(p)}`) : undefined,
@@ -235,7 +239,7 @@ export function registerScan(program: Command): void {
     .option("--status <status>", `only hosts with a CVE in this status: ${CVE_STATUSES.join(", ")}`)
     .option("--cve <id>", "only this CVE (with --status: this CVE in that status)")
     .option("--exchange", "only Exchange servers")
-    .option("--json", 'JSON Lines (each with "triage": the newest triage report attached to its IP, or null)')
+    .option("--json", 'JSON Lines (each with "endOfSupport" and "outOfSupport" on the snapshot\'s date, and "triage": the newest triage report attached to its IP, or null)')
     .option("--csv", "CSV");
   addDbOption(hosts);
   hosts.action(async (opts: { snapshot?: string; status?: string; cve?: string; exchange?: boolean; json?: boolean; csv?: boolean; db?: string }) => {
@@ -256,9 +260,10 @@ export function registerScan(program: Command): void {
     if (format === "csv") process.stdout.write(`${HOST_CSV_HEADER}\n`);
     // Triage verdicts attached to hosts (by IP): few rows, read once.
     const triage = format === "json" ? await store.triageReports.latestByIp() : undefined;
+    const support = await snapshotSupport(store, snapshotId);
     for await (const h of store.hosts(query)) {
-      if (format === "json") process.stdout.write(`${hostJsonLine(h, triage)}\n`);
-      else if (format === "csv") process.stdout.write(`${hostCsv(h)}\n`);
+      if (format === "json") process.stdout.write(`${hostJsonLine(h, support, triage)}\n`);
+      else if (format === "csv") process.stdout.write(`${hostCsv(h, support)}\n`);
       else rows.push(h);
     }
     if (format === "table") process.stdout.write(`${rows.length > 0 ? hostTable(rows) : "no hosts match"}\n${rows.length} host:ports in ${snapshotId}\n`);

@@ -1,4 +1,5 @@
 /** Host results for people (table), for programs (JSON Lines) and for spreadsheets (CSV). */
+import type { SupportState } from "../../assess/support.js";
 import type { CveStatus } from "../../pipeline/vocabulary.js";
 import { hostJson } from "../../pipeline/assessObservation.js";
 import type { HostRecord, HostTriage } from "../../store/store.js";
@@ -10,9 +11,18 @@ export type HostFormat = "table" | "json" | "csv";
 
 const count = (h: HostRecord, s: CveStatus): number => h.cves.filter((c) => c.status === s).length;
 
-export const HOST_CSV_HEADER = csvRow(["ip", "port", "hostname", "product", "cu", "build", "precision", "vulnerable", "unknown", "patched", "vulnerable_cves", "scanned_at", "confidence", "confidence_reason"]);
+export const HOST_CSV_HEADER = csvRow([
+  "ip", "port", "hostname", "product", "cu", "build", "precision", "vulnerable", "unknown", "patched", "vulnerable_cves", "scanned_at", "confidence", "confidence_reason", "end_of_support", "out_of_support",
+]);
 
-export function hostCsv(h: HostRecord): string {
+/** Support of a host's product on its snapshot's date (src/assess/support.ts). */
+export type HostSupport = (h: HostRecord) => SupportState;
+
+/** "true" / "false", empty when not known (product not told). */
+const yesNo = (b: boolean | null): string => (b === null ? "" : String(b));
+
+export function hostCsv(h: HostRecord, support: HostSupport): string {
+  const s = h.isExchange ? support(h) : { endOfSupport: null, outOfSupport: null };
   return csvRow([
     h.ip,
     h.port,
@@ -28,12 +38,21 @@ export function hostCsv(h: HostRecord): string {
     h.observedAt,
     h.isExchange ? h.identification.confidence : null,
     h.identification.confidenceReason ?? h.identification.note ?? null,
+    s.endOfSupport,
+    yesNo(s.outOfSupport),
   ]);
 }
 
-/** One JSON line; with `triage`, the host's newest attached triage report (null when none) is added as "triage". */
-export const hostJsonLine = (h: HostRecord, triage?: ReadonlyMap<string, HostTriage>): string =>
-  JSON.stringify(triage ? { ...hostJson(h), triage: triageJson(triage.get(h.ip)) } : hostJson(h));
+/**
+ * One JSON line with "endOfSupport" (the product's last day of support, or null) and "outOfSupport" (on the
+ * snapshot's date; null when not known); with `triage`, the host's newest attached triage report (null when
+ * none) is added as "triage".
+ */
+export function hostJsonLine(h: HostRecord, support: HostSupport, triage?: ReadonlyMap<string, HostTriage>): string {
+  const s = h.isExchange ? support(h) : { endOfSupport: null, outOfSupport: null };
+  const base = { ...hostJson(h), endOfSupport: s.endOfSupport, outOfSupport: s.outOfSupport };
+  return JSON.stringify(triage ? { ...base, triage: triageJson(triage.get(h.ip)) } : base);
+}
 
 /** A host's triage as shown to programs: verdict, report id, when, how many findings. */
 export function triageJson(t: HostTriage | undefined): Record<string, unknown> | null {

@@ -49,7 +49,7 @@ export const censusRoutes: Route[] = [
         a.res,
         await a.ctx.cache.get(key, async () => {
           charge(a);
-          return JSON.stringify(await censusJson(a.ctx.store, principal(a).scope, snapshot, q.by, q.country, q.cve, q.min_confidence));
+          return JSON.stringify(await censusJson(a.ctx.store, a.ctx.explainer.kb, principal(a).scope, snapshot, q.by, q.country, q.cve, q.min_confidence));
         }),
       );
     },
@@ -98,7 +98,7 @@ export const censusRoutes: Route[] = [
       const snapshot = await resolveSnapshot(a.ctx, q.snapshot);
       const svg = await a.ctx.cache.get(`map|${scopeKey(a)}|${snapshot}|${q.cve ?? ""}`, async () => {
         charge(a);
-        const all = (await censusJson(a.ctx.store, principal(a).scope, snapshot, "country")) as Census;
+        const all = (await censusJson(a.ctx.store, a.ctx.explainer.kb, principal(a).scope, snapshot, "country")) as Census;
         const cve = q.cve ?? headlineCve(all) ?? "none";
         const per = all.groups.map((g) => ({ country: g.key, vulnerable: g.cves[cve]?.vulnerable ?? 0 }));
         const total = per.reduce((s, r) => s + r.vulnerable, 0);

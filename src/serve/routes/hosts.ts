@@ -12,6 +12,18 @@ import { HttpError, parseQuery, sendJson } from "../http.js";
 import { csvRow } from "../../util/csv.js";
 import { HOST_SORTS, listHosts } from "../query.js";
 import { countryParam, cveParam, resolveSnapshot, snapshotParam } from "./common.js";
+import { supportJudge } from "../../census/endOfSupport.js";
+import type { SupportState } from "../../assess/support.js";
+import type { AppContext } from "../context.js";
+
+const NOT_EXCHANGE: SupportState = { endOfSupport: null, outOfSupport: null };
+
+/** Support of a host's product on the snapshot's date (knowledge/lifecycle.json), judged when read. */
+async function supportOn(ctx: AppContext, snapshot: string): Promise<(h: { isExchange: boolean; product: string | null }) => SupportState> {
+  const day = (await ctx.store.getSnapshot(snapshot))?.date;
+  const judge = supportJudge(ctx.explainer.kb);
+  return (h) => (h.isExchange && day !== undefined ? judge.at(h.product, day) : NOT_EXCHANGE);
+}
 
 /** Filters and order shared by the host list and its CSV export. */
 const filterShape = {
@@ -61,7 +73,8 @@ export const hostRoutes: Route[] = [
         a.ctx.fair.charge("computation", who.user.name),
       );
       const next = r.next ? a.ctx.cursors.seal(binding, { snapshot, ...r.next }) : null;
-      sendJson(a.res, 200, { snapshot, total: r.total, offset: q.offset, limit: q.limit, next, hosts: r.hosts });
+      const support = await supportOn(a.ctx, snapshot);
+      sendJson(a.res, 200, { snapshot, total: r.total, offset: q.offset, limit: q.limit, next, hosts: r.hosts.map((h) => ({ ...h, ...support(h) })) });
     },
   },
   {
@@ -77,12 +90,16 @@ export const hostRoutes: Route[] = [
       a.res.setHeader("Content-Type", "text/csv; charset=utf-8");
       a.res.setHeader("Content-Disposition", `attachment; filename="vigie-hosts-${snapshot.replace(/[^A-Za-z0-9._-]/g, "_")}.csv"`);
       a.res.setHeader("Cache-Control", "no-store");
-      a.res.write(csvRow(["ip", "port", "hostname", "title", "exchange", "product", "cu", "build", "precision", "country", "asn", "as_org", "vulnerable_cves", "observed_at", "confidence"]) + "\n");
+      a.res.write(
+        csvRow(["ip", "port", "hostname", "title", "exchange", "product", "cu", "build", "precision", "country", "asn", "as_org", "vulnerable_cves", "observed_at", "confidence", "end_of_support", "out_of_support"]) + "\n",
+      );
+      const support = await supportOn(a.ctx, snapshot);
       let chunk: string[] = [];
       for await (const r of a.ctx.store.hostList.all({ ...rest, snapshot }, principal(a).scope)) {
+        const s = support(r);
         chunk.push(
           // csvRow neutralises spreadsheet formulas in every text cell (host names, titles, organisations).
-          csvRow([r.ip, r.port, r.hostname, r.title, r.isExchange, r.product, r.cu, r.build, r.precision, r.country, r.asn, r.asOrg, r.vulnerable.join(" "), r.observedAt, r.confidence]),
+          csvRow([r.ip, r.port, r.hostname, r.title, r.isExchange, r.product, r.cu, r.build, r.precision, r.country, r.asn, r.asOrg, r.vulnerable.join(" "), r.observedAt, r.confidence, s.endOfSupport, s.outOfSupport]),
         );
         // The rows come from a connection of their own (the store's others keep answering); the socket buffers
         // what it cannot send yet (~150 bytes a host).
@@ -109,6 +126,7 @@ export const hostRoutes: Route[] = [
       if (scope && !scope.contains(ip, h?.asn ?? null)) throw new HttpError(403, "this host is outside your constituency");
       if (!h) throw new HttpError(404, `no host ${ip}:${port} in snapshot ${snapshot}`);
       const explanation = h.build !== null ? a.ctx.explainer.explain(h.build) : null;
+      const support = (await supportOn(a.ctx, snapshot))(h);
       sendJson(a.res, 200, {
         snapshot,
         host: {
@@ -121,6 +139,9 @@ export const hostRoutes: Route[] = [
           cu: h.cu,
           build: h.build,
           precision: h.precision,
+          // The product's last day of support, and whether the snapshot's date is after it (null: not known).
+          endOfSupport: support.endOfSupport,
+          outOfSupport: support.outOfSupport,
           country: h.country,
           asn: h.asn,
           asOrg: h.asOrg,

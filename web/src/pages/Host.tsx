@@ -33,6 +33,18 @@ export function Host(props: { ip: string; port: string; snapshot: string | undef
         <dd id="page-title" class="text">{o.title ?? "—"}</dd>
         <dt>Product</dt>
         <dd>{h.isExchange ? [h.product, h.cu].filter(Boolean).join(" ") : "not Exchange"}</dd>
+        <dt>End of support</dt>
+        <dd id="host-support" class={h.outOfSupport ? "bad" : ""}>
+          {!h.isExchange
+            ? "—"
+            : h.outOfSupport === true
+              ? `out of support since ${h.endOfSupport ?? "?"} (on the snapshot's date): no security updates; migrate to a supported version`
+              : h.outOfSupport === false
+                ? h.endOfSupport
+                  ? `supported on the snapshot's date; support ends ${h.endOfSupport}`
+                  : "supported (no end date while kept current)"
+                : "not known (product not told)"}
+        </dd>
         <dt>Build</dt>
         <dd>
           {h.build ? <a href={href("/kb", { build: h.build })}>{h.build}</a> : "—"} (precision: {h.precision})

@@ -85,6 +85,7 @@ export function Hosts(props: { query: URLSearchParams }) {
             <th>Host name / title</th>
             {header("product", "Product")}
             {header("build", "Build")}
+            <th>End of support</th>
             {header("country", "Country")}
             {header("asn", "ASN")}
             <th>Vulnerable to</th>
@@ -102,6 +103,9 @@ export function Hosts(props: { query: URLSearchParams }) {
               </td>
               <td>{h.isExchange ? [h.product, h.cu].filter(Boolean).join(" ") : "not Exchange"}</td>
               <td>{h.build ?? ""}</td>
+              <td class={h.outOfSupport ? "bad eos" : "eos"} title={h.outOfSupport ? "out of support on the snapshot's date" : ""}>
+                {h.outOfSupport ? `out since ${h.endOfSupport ?? "?"}` : (h.endOfSupport ?? "")}
+              </td>
               <td>{h.country ?? ""}</td>
               <td title={h.asOrg ?? ""}>{h.asn !== null ? `AS${h.asn}` : ""}</td>
               <td class={h.vulnerable.length ? "bad" : ""}>{h.vulnerable.length ? `${h.vulnerable.length}: ${h.vulnerable.slice(0, 3).join(", ")}${h.vulnerable.length > 3 ? "…" : ""}` : "—"}</td>

@@ -13,6 +13,7 @@ export function Overview(props: { query: URLSearchParams }) {
   const cve = props.query.get("cve") ?? cves[0]?.key;
   if (snapshots.data && list.length === 0) return <p>The store holds no snapshot yet: run <code>vigie import</code>, <code>vigie scan</code> or <code>vigie demo</code>.</p>;
   const exposed = byCve.data?.groups[0]?.exposed ?? 0;
+  const outOfSupport = byCve.data?.groups[0]?.endOfSupport?.outOfSupport ?? 0;
   return (
     <div>
       <h1>Overview</h1>
@@ -36,7 +37,8 @@ export function Overview(props: { query: URLSearchParams }) {
         </label>
       </form>
       <p>
-        <strong>{exposed}</strong> Exchange servers exposed in snapshot {snapshot}.
+        <strong>{exposed}</strong> Exchange servers exposed in snapshot {snapshot}, <strong id="out-of-support">{outOfSupport}</strong> of them out of support on its
+        date.
       </p>
       {snapshot && cve && (
         <figure>
@@ -51,6 +53,7 @@ export function Overview(props: { query: URLSearchParams }) {
           <tr>
             <th>Country</th>
             <th>Exposed</th>
+            <th>Out of support</th>
             <th>Vulnerable</th>
             <th>Patched</th>
             <th>Unknown</th>
@@ -63,6 +66,7 @@ export function Overview(props: { query: URLSearchParams }) {
                 <a href={href("/hosts", { snapshot, country: g.key.length === 2 ? g.key : undefined, cve, status: "vulnerable" })}>{g.key}</a>
               </td>
               <td class="num">{g.exposed}</td>
+              <td class="num">{g.endOfSupport?.outOfSupport ?? 0}</td>
               <td class="num">{cve ? (g.cves[cve]?.vulnerable ?? 0) : ""}</td>
               <td class="num">{cve ? (g.cves[cve]?.patched ?? 0) : ""}</td>
               <td class="num">{cve ? (g.cves[cve]?.unknown ?? 0) : ""}</td>
