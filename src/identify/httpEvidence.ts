@@ -19,6 +19,13 @@
  *    SnappyMail (the products' own login pages; test/fixtures/pages/README.md).
  *  - EWS (/EWS/Exchange.asmx), Autodiscover (/autodiscover/autodiscover.xml) and ActiveSync (/Microsoft-Server-ActiveSync) exist
  *    on every Exchange version since 2007: they answer 401, 403, 200 or a redirect, never 404.
+ *  - Exchange's front end sets X-FEServer (and, on 2013+ Autodiscover, X-OWA-Version) on the 401 of every
+ *    virtual directory it proxies, so the same headers are read on /autodiscover/, /Microsoft-Server-ActiveSync
+ *    and /mapi/ (vinhjaxt/proxynotshell main.go: a 2019 CU11 Nov21SU Autodiscover 401; emulator/README.md).
+ *  - ActiveSync answers may carry MS-Server-ActiveSync (server version) and MS-ASProtocolVersions ([MS-ASHTTP]
+ *    2.2.4.1.2.2 and its response-header table, learn.microsoft.com/openspecs/exchange_server_protocols/ms-ashttp).
+ *    Other ActiveSync servers implement the same protocol (SOGo's ActiveSync module, Z-Push), so these are kept
+ *    as plain evidence, never as a sign of Exchange.
  */
 import { parseBuild } from "../knowledge/buildNumber.js";
 import { bounded, type Evidence } from "../pipeline/vocabulary.js";
@@ -48,6 +55,8 @@ export interface HttpEvidence {
   title?: string;
 }
 
+/** ActiveSync protocol headers: Exchange sets them, and so can any other ActiveSync server. */
+const ACTIVESYNC_HEADERS = ["ms-server-activesync", "ms-asprotocolversions"];
 const EXCHANGE_HEADERS = ["x-feserver", "x-beserver", "x-calculatedbetarget", "x-diaginfo", "x-owa-diagnosticsinfo", "x-owa-proxyuri", "x-exchange-server"];
 
 function headerMap(headers: Headers): Map<string, string> {
@@ -125,6 +134,10 @@ export function evidenceFromHttp(r: HttpResponseFacts): HttpEvidence {
   for (const name of EXCHANGE_HEADERS) {
     const v = headers.get(name);
     if (v !== undefined) add("exchange-header", `header ${name}`, v);
+  }
+  for (const name of ACTIVESYNC_HEADERS) {
+    const v = headers.get(name);
+    if (v !== undefined) add("other", `header ${name} (ActiveSync protocol; not Exchange-only)`, v);
   }
   const server = headers.get("server");
   if (server !== undefined) add("http-server", "header Server", server);
