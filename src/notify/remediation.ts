@@ -169,6 +169,23 @@ export function overdueItems(items: readonly TrackedItem[], days: number): Track
     .sort((a, b) => b.daysSinceNotice - a.daysSinceNotice || (a.organisation < b.organisation ? -1 : a.organisation > b.organisation ? 1 : 0) || (a.ip < b.ip ? -1 : 1));
 }
 
+/** One server of the escalation list as `vigie remediation --overdue N --json` and the API print it. */
+export function overdueRow(i: TrackedItem) {
+  return {
+    organisation: i.organisation,
+    ip: i.ip,
+    port: i.port,
+    hostname: i.hostname,
+    cve: i.cve,
+    country: i.country,
+    asn: i.asn,
+    notifiedAt: i.notifiedAt,
+    daysSinceNotice: i.daysSinceNotice,
+    snapshot: i.stateSnapshot,
+    snapshotDate: i.stateDate,
+  };
+}
+
 export interface RemediationReport {
   by: RemediationBy;
   groups: RemediationGroup[];

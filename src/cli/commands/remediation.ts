@@ -4,7 +4,7 @@
  * notice to fix; `--overdue N`: the servers still vulnerable N days or more after their notice.
  */
 import { Option, type Command } from "commander";
-import { REMEDIATION_BY, remediationReport, type RemediationBy } from "../../notify/remediation.js";
+import { REMEDIATION_BY, overdueRow, remediationReport, type RemediationBy } from "../../notify/remediation.js";
 import { UsageError } from "../errors.js";
 import { renderTable } from "../format/terminal.js";
 import { addDbOption, openStore } from "../storeOption.js";
@@ -37,19 +37,7 @@ export function registerRemediation(program: Command): void {
         return;
       }
       if (overdue !== undefined) {
-        const servers = r.overdue.map((i) => ({
-          organisation: i.organisation,
-          ip: i.ip,
-          port: i.port,
-          hostname: i.hostname,
-          cve: i.cve,
-          country: i.country,
-          asn: i.asn,
-          notifiedAt: i.notifiedAt,
-          daysSinceNotice: i.daysSinceNotice,
-          snapshot: i.stateSnapshot,
-          snapshotDate: i.stateDate,
-        }));
+        const servers = r.overdue.map(overdueRow);
         if (o.json) {
           process.stdout.write(JSON.stringify({ overdueDays: overdue, servers }) + "\n");
           return;

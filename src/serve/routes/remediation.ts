@@ -18,7 +18,7 @@ import { parseContacts, type ContactBook } from "../../notify/contacts.js";
 import { attachmentName } from "../../notify/message.js";
 import { fromAddress } from "../../notify/notify.js";
 import { noticeKnowledge, prepareNotices, snapshotInfo } from "../../notify/prepare.js";
-import { REMEDIATION_BY, remediationReport, remediationSeries, type ItemFilter } from "../../notify/remediation.js";
+import { REMEDIATION_BY, overdueRow, remediationReport, remediationSeries, type ItemFilter } from "../../notify/remediation.js";
 import { eventsForTrend, filterEvents, loadTimeline } from "../../knowledge/timeline.js";
 import type { NoticeItem, NoticeRecord } from "../../store/store.js";
 import { ANY_ROLE, principal, type Principal, type Route, type RouteArgs } from "../context.js";
@@ -181,19 +181,7 @@ export const remediationRoutes: Route[] = [
         ...(q.cve ? { cves: new Set([q.cve]) } : {}),
         ...(include ? { include } : {}),
       });
-      const servers = r.overdue.map((i) => ({
-        organisation: i.organisation,
-        ip: i.ip,
-        port: i.port,
-        hostname: i.hostname,
-        cve: i.cve,
-        country: i.country,
-        asn: i.asn,
-        notifiedAt: i.notifiedAt,
-        daysSinceNotice: i.daysSinceNotice,
-        snapshot: i.stateSnapshot,
-        snapshotDate: i.stateDate,
-      }));
+      const servers = r.overdue.map(overdueRow);
       sendJson(a.res, 200, { overdueDays: q.overdueDays, servers });
     },
   },
