@@ -139,7 +139,7 @@ describe.each(["sqlite", "postgres"] as const)("end of support in census, hosts 
 
   it("--csv has out_of_support per group, the table an OUT OF SUPPORT column and total", async () => {
     const csv = (await run(["census", "--snapshot", "s2024", "--by", "country", "--cve", "CVE-2021-26855", "--csv"])).stdout.trim().split("\n");
-    expect(csv[0]).toBe("group,exposed,cve,vulnerable,vulnerable_pct,patched,patched_pct,unknown,unknown_pct,out_of_support,out_of_support_pct");
+    expect(csv[0]).toBe("group,exposed,cve,vulnerable,vulnerable_pct,patched,patched_pct,unknown,unknown_pct,confidence_high,confidence_medium,confidence_low,out_of_support,out_of_support_pct");
     const fr = csv.find((l) => l.startsWith("FR,"))!.split(",");
     expect(fr.slice(-2)).toEqual(["2", "100"]);
     const de = csv.find((l) => l.startsWith("DE,"))!.split(",");

@@ -113,8 +113,8 @@ function checks(engine: string, dbOf: () => string, dir: string): void {
       expect(by.get("203.0.113.13")).toMatchObject({ product: null, confidence: null });
       expect(by.get("203.0.113.14")!.confidenceReason).toContain("answers as IIS 7.5: an imitation");
       const csv = (await cli(dir, ["hosts", "--snapshot", "s", "--csv", "--exchange", "--db", dbOf()])).stdout.trim().split("\n");
-      expect(csv[0]).toMatch(/,confidence,confidence_reason$/);
-      expect(csv.find((l) => l.startsWith("193.51.224.1,"))).toMatch(/,low,"single answer: OWA logon page only \(build path 14\.3\.123\.3 of Exchange Server 2010, IIS 7\.5, logon form\); nothing from Exchange.s own endpoints"$/);
+      expect(csv[0]).toMatch(/,confidence,confidence_reason,end_of_support,out_of_support$/);
+      expect(csv.find((l) => l.startsWith("193.51.224.1,"))).toMatch(/,low,"single answer: OWA logon page only \(build path 14\.3\.123\.3 of Exchange Server 2010, IIS 7\.5, logon form\); nothing from Exchange.s own endpoints",2020-10-13,true$/);
     });
   });
 }

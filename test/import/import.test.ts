@@ -29,7 +29,7 @@ describe("vigie import zgrab2 (generated file with ground truth)", () => {
     const c = censusJson(byCountry.stdout);
     expect(Object.keys(c)).toEqual(["snapshot", "by", "groups"]);
     // The shape, with the triage counts beside them (no report attached here: all zero).
-    expect(Object.keys(c.groups[0]!)).toEqual(["key", "exposed", "cves", "triage", "confidence"]);
+    expect(Object.keys(c.groups[0]!)).toEqual(["key", "exposed", "cves", "triage", "confidence", "endOfSupport"]);
     expect(c.groups.every((g) => JSON.stringify((g as { triage?: unknown }).triage) === '{"compromised":0,"suspicious":0,"clean":0}')).toBe(true);
     const got = Object.fromEntries(c.groups.map((g) => [g.key, g]));
     expect(Object.keys(got).sort()).toEqual(Object.keys(truth.byCountry).sort());
