@@ -5,6 +5,7 @@
  * computed in the database. Every write of a snapshot's hosts (through the store) removes the snapshot from
  * `census_fresh`; the next census rebuilds its rows.
  */
+import { randomUUID } from "node:crypto";
 import { CONFIDENCES, type Confidence } from "../pipeline/vocabulary.js";
 import type { CensusCountRow, CensusFilter, CensusStore, ConfidenceCountRow, DiffCountRows, GroupColumn, OwnerRow, ProductCountRow, TriageCountRow } from "./store.js";
 import type { SqlEngine, SqlValue } from "./sql/engine.js";
@@ -76,9 +77,26 @@ export class SqlCensus implements CensusStore {
          WHERE x.rn = 1`,
         [snapshotId],
       );
-      await tx.run("INSERT INTO census_fresh (snapshot_id) VALUES (?) ON CONFLICT (snapshot_id) DO NOTHING", [snapshotId]);
+      await tx.run("INSERT INTO census_fresh (snapshot_id, generation) VALUES (?, ?) ON CONFLICT (snapshot_id) DO NOTHING", [snapshotId, randomUUID()]);
     });
     return true;
+  }
+
+  /**
+   * The snapshot's generation: the same until a write of its hosts (which removes its census_fresh row), then
+   * a new one at the next refresh. Rows derived from the hosts (scopeSets.ts) carry it.
+   */
+  async generation(snapshotId: string): Promise<string> {
+    for (let tries = 0; tries < 3; tries++) {
+      await this.refresh(snapshotId);
+      const r = await this.engine.get<{ generation: string | null }>("SELECT generation FROM census_fresh WHERE snapshot_id = ?", [snapshotId]);
+      if (!r) continue; // a write came in between
+      if (r.generation !== null) return r.generation;
+      // Marked fresh before schema 12: no write since, so a generation can be given now.
+      await this.engine.run("UPDATE census_fresh SET generation = ? WHERE snapshot_id = ? AND generation IS NULL", [randomUUID(), snapshotId]);
+    }
+    // Writes keep coming: a generation no stored row will ever have (what is built with it is rebuilt next time).
+    return randomUUID();
   }
 
   async counts(snapshotId: string, by: GroupColumn, filter: CensusFilter = {}): Promise<CensusCountRow[]> {

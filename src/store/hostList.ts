@@ -7,6 +7,13 @@ import type { HostHistoryRow, HostListQuery, HostListStore, HostSort, HostSummar
 import type { Dialect, SqlEngine, SqlValue } from "./sql/engine.js";
 import { scopeCondition } from "./sql/scope.js";
 import { parseCveStatusKey } from "../pipeline/verdicts.js";
+import type { ScopeSets } from "./scopeSets.js";
+
+/** A constituency in a host-list query: its host set's condition on `h`. */
+interface ScopeTerm {
+  sql: string;
+  params: SqlValue[];
+}
 
 /** Host filters shared by every reader of the hosts table (CLI, API): alias `h` for hosts. */
 export interface HostFilter {
@@ -123,10 +130,37 @@ function keysetSql(sort: HostSort, order: "asc" | "desc", a: Anchor): { sql: str
   return { sql: `(${col} ${cmp} ? OR (${col} = ? AND h.id ${cmp} ?)${tail})`, params: [a.value, a.value, a.id] };
 }
 
-export class SqlHostList implements HostListStore {
-  constructor(private readonly engine: SqlEngine) {}
+/** Rows between two rungs of an offset ladder: a deep offset page steps over fewer than this many rows. */
+export const LADDER_STEP = 1000;
+/** Ladders kept (one per snapshot, filters, order and constituency asked for deep pages). */
+const LADDERS_KEPT = 256;
 
-  private where(q: Omit<HostListQuery, "limit" | "offset" | "after">, scope: StoreScope | undefined, anchor?: Anchor): { sql: string; params: SqlValue[] } {
+interface Ladder {
+  mark: string;
+  /** rungs[i]: the host at position (i + 1) * LADDER_STEP - 1 of the list (the last of block i). */
+  rungs: Anchor[];
+  /** No host after the last rung's block. */
+  complete: boolean;
+  /** The extension under way. */
+  busy: Promise<void>;
+}
+
+export class SqlHostList implements HostListStore {
+  private readonly ladders = new Map<string, Ladder>();
+
+  /** `mark`: the store's change mark (ladders are dropped when it moves); `sets`: constituencies' host sets. */
+  constructor(
+    private readonly engine: SqlEngine,
+    private readonly mark: () => Promise<string>,
+    private readonly sets: ScopeSets,
+  ) {}
+
+  /** A constituency as the condition on its host set for the list's snapshot (built on first use). */
+  private async scopeTerm(snapshot: string, scope: StoreScope | undefined): Promise<ScopeTerm | undefined> {
+    return scope ? this.sets.condition(snapshot, scope) : undefined;
+  }
+
+  private where(q: Omit<HostListQuery, "limit" | "offset" | "after">, scope: ScopeTerm | undefined, anchor?: Anchor): { sql: string; params: SqlValue[] } {
     const { clauses, params } = hostFilterSql({
       snapshotId: q.snapshot,
       ...(q.exchange !== undefined ? { exchange: q.exchange } : {}),
@@ -146,19 +180,23 @@ export class SqlHostList implements HostListStore {
       params.push(...k.params);
     }
     if (scope) {
-      const x = scopeCondition(this.engine, scope, "h");
-      clauses.push(x.sql);
-      params.push(...x.params);
+      clauses.push(scope.sql);
+      params.push(...scope.params);
     }
     return { sql: clauses.join(" AND "), params };
   }
 
   /** The list's rows; with `paged`, the page's ids are chosen first (on the indexes) and only its rows are read (LIMIT ? OFFSET ?). */
-  private select(whereSql: string, q: Pick<HostListQuery, "sort" | "order">, paged = false): string {
+  private orderSql(q: Pick<HostListQuery, "sort" | "order">): string {
     const pg = this.engine.dialect === "postgres";
     const dir = q.order === "desc" ? "DESC" : "ASC";
     // PostgreSQL's text columns are COLLATE "C" (migrations.ts): the same order as SQLite's; NULLs placed as SQLite does.
-    const order = q.sort === "id" ? `h.id ${dir}` : `${SORT_COLUMN[q.sort]} ${dir}${pg ? (dir === "ASC" ? " NULLS FIRST" : " NULLS LAST") : ""}, h.id ${dir}`;
+    return q.sort === "id" ? `h.id ${dir}` : `${SORT_COLUMN[q.sort]} ${dir}${pg ? (dir === "ASC" ? " NULLS FIRST" : " NULLS LAST") : ""}, h.id ${dir}`;
+  }
+
+  private select(whereSql: string, q: Pick<HostListQuery, "sort" | "order">, paged = false): string {
+    const pg = this.engine.dialect === "postgres";
+    const order = this.orderSql(q);
     const title = pg ? "(h.observation::json ->> 'title')" : "json_extract(h.observation, '$.title')";
     return `SELECT h.id, h.ip, h.port, h.hostname, ${title} AS title, h.is_exchange, h.product, h.cu, h.build,
               h.precision, h.confidence, h.country, h.asn, h.as_org, h.observed_at, k.key AS status_key
@@ -179,19 +217,61 @@ export class SqlHostList implements HostListStore {
   }
 
   async count(q: HostListQuery, scope?: StoreScope): Promise<number> {
-    const c = this.where(q, scope);
+    const c = this.where(q, await this.scopeTerm(q.snapshot, scope));
     return Number((await this.engine.get<{ n: number }>(`SELECT COUNT(*) AS n FROM hosts h WHERE ${c.sql}`, c.params))!.n);
   }
 
+  /**
+   * The rungs of the list's offset ladder up to `want` (fewer at the list's end): rung i is the host at position
+   * (i + 1) * LADDER_STEP - 1, each found from the one before it (`h.id > ?` on the index, then LIMIT 1 OFFSET
+   * LADDER_STEP - 1), built as far as a page needs. Kept until the store's change mark moves; one extension at a
+   * time per list (concurrent deep pages wait for the same one). Lists in id order only: SQLite's row-value
+   * ranges stop at the first column of (column, rowid), so another order would scan a whole group per rung.
+   */
+  private async rungs(q: HostListQuery, scope: StoreScope | undefined, term: ScopeTerm | undefined, want: number): Promise<Anchor[]> {
+    const { limit: _l, offset: _o, after: _a, ...list } = q;
+    const key = JSON.stringify([scope?.id ?? "*", list]);
+    const mark = await this.mark();
+    let ladder = this.ladders.get(key);
+    if (!ladder || ladder.mark !== mark) {
+      if (this.ladders.size >= LADDERS_KEPT) this.ladders.clear();
+      ladder = { mark, rungs: [], complete: false, busy: Promise.resolve() };
+      this.ladders.set(key, ladder);
+    }
+    const l = ladder;
+    const extend = l.busy.then(async () => {
+      while (!l.complete && l.rungs.length < want) {
+        const w = this.where(list, term, l.rungs[l.rungs.length - 1]);
+        const r = await this.engine.get<{ id: number }>(`SELECT h.id AS id FROM hosts h WHERE ${w.sql} ORDER BY ${this.orderSql(q)} LIMIT 1 OFFSET ${LADDER_STEP - 1}`, w.params);
+        if (r) l.rungs.push({ id: Number(r.id), value: null });
+        else l.complete = true;
+      }
+    });
+    l.busy = extend.catch(() => undefined);
+    await extend;
+    return l.rungs.slice(0, want);
+  }
+
   async page(q: HostListQuery, scope?: StoreScope): Promise<HostSummaryRow[]> {
-    const anchor = await this.anchor(q);
+    let anchor = await this.anchor(q);
     if (q.after && !anchor) throw new StaleCursorError("the host a page was to start after is no longer in this snapshot; start again from the first page");
-    const w = this.where(q, scope, anchor);
-    return (await this.engine.all<SummaryRow>(this.select(w.sql, q, true), [...w.params, q.limit, q.offset])).map(toSummary);
+    const term = await this.scopeTerm(q.snapshot, scope);
+    let offset = q.offset;
+    if (!q.after && q.sort === "id" && offset >= LADDER_STEP) {
+      // A deep offset page starts after the nearest rung at or before it, and steps over fewer than LADDER_STEP rows.
+      const rungs = await this.rungs(q, scope, term, Math.floor(offset / LADDER_STEP));
+      const j = rungs.length;
+      if (j > 0) {
+        anchor = rungs[j - 1]!;
+        offset -= j * LADDER_STEP;
+      }
+    }
+    const w = this.where(q, term, anchor);
+    return (await this.engine.all<SummaryRow>(this.select(w.sql, q, true), [...w.params, q.limit, offset])).map(toSummary);
   }
 
   async *all(q: Omit<HostListQuery, "limit" | "offset" | "after">, scope?: StoreScope): AsyncIterable<HostSummaryRow> {
-    const w = this.where(q, scope);
+    const w = this.where(q, await this.scopeTerm(q.snapshot, scope));
     for await (const r of this.engine.iterate<SummaryRow>(this.select(w.sql, q), w.params)) yield toSummary(r);
   }
 

@@ -364,6 +364,46 @@ ALTER TABLE census_hosts ADD COLUMN IF NOT EXISTS confidence TEXT;
 DELETE FROM census_fresh;`,
     },
   },
+  {
+    version: 12,
+    name: "constituency host sets: per (constituency, snapshot) the ids of its hosts, built on first use and valid for one generation of the snapshot",
+    // census_fresh.generation names the state of a snapshot's hosts (a write removes the row, a census refresh
+    // gives a new one); scope_sets records the generation each set was built from (src/store/scopeSets.ts).
+    sql: {
+      sqlite: `
+ALTER TABLE census_fresh ADD COLUMN generation TEXT;
+CREATE TABLE IF NOT EXISTS scope_sets (
+  scope_key TEXT NOT NULL,
+  snapshot_id TEXT NOT NULL REFERENCES snapshots(id) ON DELETE CASCADE,
+  generation TEXT NOT NULL,
+  hosts INTEGER NOT NULL,
+  built_at TEXT NOT NULL,
+  PRIMARY KEY (scope_key, snapshot_id)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS scope_hosts (
+  scope_key TEXT NOT NULL,
+  snapshot_id TEXT NOT NULL REFERENCES snapshots(id) ON DELETE CASCADE,
+  host_id INTEGER NOT NULL,
+  PRIMARY KEY (scope_key, snapshot_id, host_id)
+) WITHOUT ROWID;`,
+      postgres: `
+ALTER TABLE census_fresh ADD COLUMN IF NOT EXISTS generation TEXT;
+CREATE TABLE IF NOT EXISTS scope_sets (
+  scope_key TEXT NOT NULL,
+  snapshot_id TEXT NOT NULL REFERENCES snapshots(id) ON DELETE CASCADE,
+  generation TEXT NOT NULL,
+  hosts INTEGER NOT NULL,
+  built_at TEXT NOT NULL,
+  PRIMARY KEY (scope_key, snapshot_id)
+);
+CREATE TABLE IF NOT EXISTS scope_hosts (
+  scope_key TEXT NOT NULL,
+  snapshot_id TEXT NOT NULL REFERENCES snapshots(id) ON DELETE CASCADE,
+  host_id BIGINT NOT NULL,
+  PRIMARY KEY (scope_key, snapshot_id, host_id)
+);`,
+    },
+  },
 ];
 
 export const LATEST_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;

@@ -14,6 +14,7 @@ import { hostFilterSql, SqlHostList } from "./hostList.js";
 import { migrate } from "./migrations.js";
 import type { SqlEngine, SqlValue } from "./sql/engine.js";
 import { SqlNotices } from "./notices.js";
+import { ScopeSets } from "./scopeSets.js";
 import { SqlTriageReports } from "./triageReports.js";
 import type { HostQuery, HostRecord, Snapshot, SnapshotStatus, Store, TargetKey } from "./store.js";
 import { targetKey } from "./store.js";
@@ -212,7 +213,7 @@ export abstract class SqlStore implements Store {
 
   protected constructor(readonly engine: SqlEngine) {
     this.census = new SqlCensus(engine, () => this.verdicts());
-    this.hostList = new SqlHostList(engine);
+    this.hostList = new SqlHostList(engine, () => this.changeMark(), new ScopeSets(engine, this.census, () => this.changeMark()));
     this.accounts = new SqlAccounts(engine);
     this.triageReports = new SqlTriageReports(engine);
     this.notices = new SqlNotices(engine, this.census, () => this.listSnapshots(), () => this.afterWrite());
