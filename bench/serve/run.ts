@@ -7,7 +7,8 @@
  *        [--engines sqlite,postgres] [--pg postgres://…]   (default: $VIGIE_TEST_PG or the local socket)
  *
  * Stores are built once per size: bench/out/serve/bench-N.db, and the PostgreSQL database vigie_bench_serve_N
- * (kept for the next run; drop it with `dropdb`). The server runs in its own process, as `vigie serve` does; the
+ * (kept for the next run; drop it with `dropdb`), reused as cold as new (census fresh marks and constituency host
+ * sets emptied before the server starts). The server runs in its own process, as `vigie serve` does; the
  * first (cold) request of each endpoint is timed separately, then each endpoint is loaded for --duration seconds.
  * Goals (issue 12): census p99 < 100 ms, host pages p99 < 50 ms, constituency-limited users included.
  */
@@ -17,6 +18,7 @@ import path from "node:path";
 import autocannon from "autocannon";
 import pg from "pg";
 import { openStore } from "../../src/store/open.js";
+import { SqlStore } from "../../src/store/sqlStore.js";
 
 function arg(name: string, def: number): number {
   const i = process.argv.indexOf(`--${name}`);
@@ -109,6 +111,8 @@ async function benchEngine(engine: "sqlite" | "postgres"): Promise<{ hosts: numb
   const token = (await accounts.createToken("bench")).token;
   const limitedToken = (await accounts.createToken("bench-de")).token;
   const hosts = await store.countHosts({ snapshotId: "bench" });
+  // A reused store starts as cold as a new one: no census rows marked fresh, no constituency host sets.
+  if (store instanceof SqlStore) for (const t of ["census_fresh", "scope_hosts", "scope_sets"]) await store.engine.run(`DELETE FROM ${t}`);
   await store.close();
 
   const server = spawn(process.execPath, [cliJs, "serve", "--port", "0", "--db", db], { env, stdio: ["ignore", "pipe", "inherit"] });

@@ -9,10 +9,18 @@ import { scopeCondition } from "./sql/scope.js";
 import { parseCveStatusKey } from "../pipeline/verdicts.js";
 import type { ScopeSets } from "./scopeSets.js";
 
-/** A constituency in a host-list query: its host set's condition on `h`. */
+/** A constituency in a host-list query: its current host set (scope_hosts rows of this key and snapshot). */
 interface ScopeTerm {
+  key: string;
+  snapshot: string;
+}
+
+/** What a list reads: its FROM (alias `h` for hosts), WHERE, parameters and ORDER BY. */
+interface ListSql {
+  from: string;
   sql: string;
   params: SqlValue[];
+  order: string;
 }
 
 /** Host filters shared by every reader of the hosts table (CLI, API): alias `h` for hosts. */
@@ -157,10 +165,15 @@ export class SqlHostList implements HostListStore {
 
   /** A constituency as the condition on its host set for the list's snapshot (built on first use). */
   private async scopeTerm(snapshot: string, scope: StoreScope | undefined): Promise<ScopeTerm | undefined> {
-    return scope ? this.sets.condition(snapshot, scope) : undefined;
+    return scope ? { key: await this.sets.current(snapshot, scope), snapshot } : undefined;
   }
 
-  private where(q: Omit<HostListQuery, "limit" | "offset" | "after">, scope: ScopeTerm | undefined, anchor?: Anchor): { sql: string; params: SqlValue[] } {
+  /**
+   * A constituency's list in id order walks its set (primary key in host id order) and reads each host by id:
+   * it stops at the page's last row (SQLite: CROSS JOIN fixes that join order). In another order it walks the
+   * sort index and asks the set of each host (EXISTS on the set's key).
+   */
+  private where(q: Omit<HostListQuery, "limit" | "offset" | "after">, scope: ScopeTerm | undefined, anchor?: Anchor): ListSql {
     const { clauses, params } = hostFilterSql({
       snapshotId: q.snapshot,
       ...(q.exchange !== undefined ? { exchange: q.exchange } : {}),
@@ -179,11 +192,29 @@ export class SqlHostList implements HostListStore {
       clauses.push(k.sql);
       params.push(...k.params);
     }
-    if (scope) {
-      clauses.push(scope.sql);
-      params.push(...scope.params);
+    let from = "hosts h";
+    let order = this.orderSql(q);
+    if (scope && q.sort === "id") {
+      const set = ["m.scope_key = ? AND m.snapshot_id = ?"];
+      const setParams: SqlValue[] = [scope.key, scope.snapshot];
+      if (anchor) {
+        set.push(`m.host_id ${q.order === "desc" ? "<" : ">"} ?`);
+        setParams.push(anchor.id);
+      }
+      order = `m.host_id ${q.order === "desc" ? "DESC" : "ASC"}`;
+      if (this.engine.dialect === "sqlite") {
+        from = "scope_hosts m CROSS JOIN hosts h ON h.id = m.host_id";
+        return { from, sql: [...set, ...clauses].join(" AND "), params: [...setParams, ...params], order };
+      }
+      // PostgreSQL would merge-join the set with the whole filtered list (a filter's rows all read); the LATERAL
+      // subquery (OFFSET 0: not flattened) reads one host per set row instead, as far as the page needs.
+      from = `scope_hosts m CROSS JOIN LATERAL (SELECT h.* FROM hosts h WHERE h.id = m.host_id AND ${clauses.join(" AND ")} OFFSET 0) h`;
+      return { from, sql: set.join(" AND "), params: [...params, ...setParams], order };
+    } else if (scope) {
+      clauses.push("EXISTS (SELECT 1 FROM scope_hosts m WHERE m.scope_key = ? AND m.snapshot_id = ? AND m.host_id = h.id)");
+      params.push(scope.key, scope.snapshot);
     }
-    return { sql: clauses.join(" AND "), params };
+    return { from, sql: clauses.join(" AND "), params, order };
   }
 
   /** The list's rows; with `paged`, the page's ids are chosen first (on the indexes) and only its rows are read (LIMIT ? OFFSET ?). */
@@ -194,14 +225,15 @@ export class SqlHostList implements HostListStore {
     return q.sort === "id" ? `h.id ${dir}` : `${SORT_COLUMN[q.sort]} ${dir}${pg ? (dir === "ASC" ? " NULLS FIRST" : " NULLS LAST") : ""}, h.id ${dir}`;
   }
 
-  private select(whereSql: string, q: Pick<HostListQuery, "sort" | "order">, paged = false): string {
+  private select(w: ListSql, q: Pick<HostListQuery, "sort" | "order">, paged = false): string {
     const pg = this.engine.dialect === "postgres";
-    const order = this.orderSql(q);
     const title = pg ? "(h.observation::json ->> 'title')" : "json_extract(h.observation, '$.title')";
-    return `SELECT h.id, h.ip, h.port, h.hostname, ${title} AS title, h.is_exchange, h.product, h.cu, h.build,
-              h.precision, h.confidence, h.country, h.asn, h.as_org, h.observed_at, k.key AS status_key
-       FROM hosts h JOIN census_keys k ON k.id = h.status_key_id
-       WHERE ${paged ? `h.id IN (SELECT h.id FROM hosts h WHERE ${whereSql} ORDER BY ${order} LIMIT ? OFFSET ?)` : whereSql} ORDER BY ${order}`;
+    const columns = `h.id, h.ip, h.port, h.hostname, ${title} AS title, h.is_exchange, h.product, h.cu, h.build,
+              h.precision, h.confidence, h.country, h.asn, h.as_org, h.observed_at, k.key AS status_key`;
+    return paged
+      ? `SELECT ${columns} FROM hosts h JOIN census_keys k ON k.id = h.status_key_id
+         WHERE h.id IN (SELECT h.id FROM ${w.from} WHERE ${w.sql} ORDER BY ${w.order} LIMIT ? OFFSET ?) ORDER BY ${this.orderSql(q)}`
+      : `SELECT ${columns} FROM ${w.from} JOIN census_keys k ON k.id = h.status_key_id WHERE ${w.sql} ORDER BY ${w.order}`;
   }
 
   /** The row and sort value of the host a keyset page starts after (undefined: no longer in the snapshot). */
@@ -217,8 +249,9 @@ export class SqlHostList implements HostListStore {
   }
 
   async count(q: HostListQuery, scope?: StoreScope): Promise<number> {
-    const c = this.where(q, await this.scopeTerm(q.snapshot, scope));
-    return Number((await this.engine.get<{ n: number }>(`SELECT COUNT(*) AS n FROM hosts h WHERE ${c.sql}`, c.params))!.n);
+    // Counted as in id order (a constituency's count walks its set).
+    const c = this.where({ ...q, sort: "id" }, await this.scopeTerm(q.snapshot, scope));
+    return Number((await this.engine.get<{ n: number }>(`SELECT COUNT(*) AS n FROM ${c.from} WHERE ${c.sql}`, c.params))!.n);
   }
 
   /**
@@ -242,7 +275,7 @@ export class SqlHostList implements HostListStore {
     const extend = l.busy.then(async () => {
       while (!l.complete && l.rungs.length < want) {
         const w = this.where(list, term, l.rungs[l.rungs.length - 1]);
-        const r = await this.engine.get<{ id: number }>(`SELECT h.id AS id FROM hosts h WHERE ${w.sql} ORDER BY ${this.orderSql(q)} LIMIT 1 OFFSET ${LADDER_STEP - 1}`, w.params);
+        const r = await this.engine.get<{ id: number }>(`SELECT h.id AS id FROM ${w.from} WHERE ${w.sql} ORDER BY ${w.order} LIMIT 1 OFFSET ${LADDER_STEP - 1}`, w.params);
         if (r) l.rungs.push({ id: Number(r.id), value: null });
         else l.complete = true;
       }
@@ -267,12 +300,12 @@ export class SqlHostList implements HostListStore {
       }
     }
     const w = this.where(q, term, anchor);
-    return (await this.engine.all<SummaryRow>(this.select(w.sql, q, true), [...w.params, q.limit, offset])).map(toSummary);
+    return (await this.engine.all<SummaryRow>(this.select(w, q, true), [...w.params, q.limit, offset])).map(toSummary);
   }
 
   async *all(q: Omit<HostListQuery, "limit" | "offset" | "after">, scope?: StoreScope): AsyncIterable<HostSummaryRow> {
     const w = this.where(q, await this.scopeTerm(q.snapshot, scope));
-    for await (const r of this.engine.iterate<SummaryRow>(this.select(w.sql, q), w.params)) yield toSummary(r);
+    for await (const r of this.engine.iterate<SummaryRow>(this.select(w, q), w.params)) yield toSummary(r);
   }
 
   async history(ip: string, port: number, scope?: StoreScope): Promise<HostHistoryRow[]> {

@@ -19,7 +19,7 @@ export const scopeKey = (scope: StoreScope): string => createHash("sha256").upda
 const KEPT = 1000;
 
 export class ScopeSets {
-  private readonly current = new Map<string, string>();
+  private readonly known = new Map<string, string>();
   private readonly building = new Map<string, Promise<void>>();
 
   constructor(
@@ -28,25 +28,25 @@ export class ScopeSets {
     private readonly mark: () => Promise<string>,
   ) {}
 
-  /** The condition "host `h` is in the scope's set for its snapshot", once the set is current. */
-  async condition(snapshotId: string, scope: StoreScope): Promise<{ sql: string; params: string[] }> {
+  /** The scope's set name, once its set for the snapshot is current (scope_hosts rows of that key and snapshot). */
+  async current(snapshotId: string, scope: StoreScope): Promise<string> {
     const key = scopeKey(scope);
     await this.ensure(snapshotId, scope, key);
-    return { sql: "h.id IN (SELECT m.host_id FROM scope_hosts m WHERE m.scope_key = ? AND m.snapshot_id = ?)", params: [key, snapshotId] };
+    return key;
   }
 
   private async ensure(snapshotId: string, scope: StoreScope, key: string): Promise<void> {
     const memo = `${key}|${snapshotId}`;
     const mark = await this.mark();
-    if (this.current.get(memo) === mark) return;
+    if (this.known.get(memo) === mark) return;
     let p = this.building.get(memo);
     if (!p) {
       p = this.check(snapshotId, scope, key).finally(() => this.building.delete(memo));
       this.building.set(memo, p);
     }
     await p;
-    if (this.current.size >= KEPT) this.current.clear();
-    this.current.set(memo, mark);
+    if (this.known.size >= KEPT) this.known.clear();
+    this.known.set(memo, mark);
   }
 
   private async check(snapshotId: string, scope: StoreScope, key: string): Promise<void> {
