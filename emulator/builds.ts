@@ -160,6 +160,20 @@ export function loadCatalogue(knowledgeDir?: string): BuildCatalogue {
   return cat;
 }
 
+/**
+ * The catalogue narrowed to some builds (e.g. the builds of a hand-written test oracle): hosts run only those.
+ * Throws on a build the catalogue does not hold, so a test never silently checks fewer builds than it lists.
+ */
+export function restrictCatalogue(cat: BuildCatalogue, builds: readonly string[]): BuildCatalogue {
+  const wanted = new Set(builds);
+  const byProduct = { "2010": [], "2013": [], "2016": [], "2019": [], SE: [] } as Record<Product, EmuBuild[]>;
+  for (const p of PRODUCTS) byProduct[p] = cat.byProduct[p].filter((b) => wanted.has(b.build));
+  const held = new Set(PRODUCTS.flatMap((p) => byProduct[p].map((b) => b.build)));
+  const missing = [...wanted].filter((b) => !held.has(b));
+  if (missing.length > 0) throw new Error(`builds not in the emulator's catalogue (${cat.source}): ${missing.join(", ")}`);
+  return { source: cat.source, byProduct, vulnerable26855: (b) => cat.vulnerable26855(b) };
+}
+
 export function fallbackCatalogue(): BuildCatalogue {
   return makeCatalogue("fallback", FALLBACK_BUILDS, FALLBACK_FIXES, ["2013", "2016", "2019"]);
 }

@@ -17,7 +17,7 @@ import type { Server as NetServer, Socket } from "node:net";
 import type { Duplex } from "node:stream";
 import { TLSSocket } from "node:tls";
 import type { SecureContext } from "node:tls";
-import { loadCatalogue } from "./builds.js";
+import { loadCatalogue, PRODUCTS, restrictCatalogue } from "./builds.js";
 import { generateCertificates, secureContexts } from "./certs.js";
 import { handleExchange } from "./exchange.js";
 import { handleRawHostile, handleStreamHostile } from "./hostile.js";
@@ -43,6 +43,8 @@ export interface FleetOptions {
   slowDelayMs?: number;
   /** Directory holding builds/ and advisories/ (default: the repository's knowledge/). */
   knowledgeDir?: string;
+  /** Exchange hosts run only these builds (each must be in the catalogue); products without one get no host. */
+  builds?: readonly string[];
   /** Idle timeout of a served connection. Default 60 s. */
   idleTimeoutMs?: number;
 }
@@ -102,7 +104,9 @@ export async function startFleet(opts: FleetOptions): Promise<Fleet> {
   const slowDelayMs = opts.slowDelayMs ?? 2000;
   const idleTimeoutMs = opts.idleTimeoutMs ?? 60_000;
   const mix = { ...DEFAULT_MIX, ...(opts.mix ?? {}) };
-  const catalogue = loadCatalogue(opts.knowledgeDir);
+  const loaded = loadCatalogue(opts.knowledgeDir);
+  const catalogue = opts.builds ? restrictCatalogue(loaded, opts.builds) : loaded;
+  for (const p of PRODUCTS) if (catalogue.byProduct[p].length === 0) mix[`exchange${p}`] = 0;
 
   const plans: HostPlan[] = new Array<HostPlan>(opts.hosts);
   let listenerCount = 0;

@@ -55,6 +55,20 @@ describe("fleet lifecycle", () => {
     ).rejects.toThrow(/ECONNREFUSED/);
   });
 
+  it("runs only the Exchange builds it is given, and refuses a build it does not know", async () => {
+    const builds = ["15.2.986.14", "15.1.2176.2"];
+    const f = await startFleet({ hosts: 40, seed: 3, baseAddress: "127.21.0.151", builds });
+    try {
+      const exchange = f.hosts.filter((h) => h.kind === "exchange");
+      expect(exchange.length).toBeGreaterThan(10);
+      expect(new Set(exchange.map((h) => h.build))).toEqual(new Set(builds));
+      expect(new Set(exchange.map((h) => h.product))).toEqual(new Set(["2019", "2016"]));
+    } finally {
+      await f.close();
+    }
+    await expect(startFleet({ hosts: 2, baseAddress: "127.21.0.191", builds: ["15.2.986.14", "15.9.9999.9"] })).rejects.toThrow(/15\.9\.9999\.9/);
+  });
+
   it("refuses addresses outside 127.0.0.0/8 and 127.0.0.1 itself", async () => {
     expect(() => assertLoopbackRange("127.0.0.1", 1)).toThrow();
     expect(() => assertLoopbackRange("126.255.255.255", 2)).toThrow();

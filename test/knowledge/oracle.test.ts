@@ -7,6 +7,7 @@ import { describe, expect, it } from "vitest";
 import { BuildExplainer } from "../../src/assess/explainBuild.js";
 import { loadKnowledgeBase } from "../../src/knowledge/load.js";
 import { parseCsvLine } from "../../src/util/csv.js";
+import { FLEET_ORACLE_CVES, loadFleetOracle } from "../helpers/fleetOracle.js";
 
 const kb = loadKnowledgeBase({ overlayDir: null });
 const explainer = new BuildExplainer(kb);
@@ -120,5 +121,27 @@ describe("hand-derived build identity oracle", () => {
       releaseDate: r.releaseDate,
     });
     expect(kb.byBuild.get(r.build)?.kb ?? null, `line ${r.line}: KB`).toBe(r.kb);
+  });
+});
+
+// The verdict table of the scan test's fleet (test/fixtures/oracle/fleet.csv, one row per build, ten CVEs each),
+// checked here against `vigie kb explain`'s path as well, update name included (host records carry no update).
+const fleetRows = loadFleetOracle();
+
+describe("hand-derived verdicts of the emulated fleet's builds", () => {
+  it("spans every product and every verdict", () => {
+    expect(fleetRows.length).toBeGreaterThan(30);
+    expect(new Set(fleetRows.map((r) => r.product)).size).toBe(5);
+    expect(new Set(fleetRows.map((r) => r.build)).size).toBe(fleetRows.length);
+    const statuses = new Set(fleetRows.flatMap((r) => Object.values(r.verdicts)));
+    expect([...statuses].sort()).toEqual(["not_affected", "patched", "unknown", "vulnerable"]);
+  });
+
+  it.each(fleetRows.map((r) => [r.build, r] as const))("%s", (_build, r) => {
+    const e = explainer.explain(r.build);
+    const where = `fleet.csv line ${r.line}: ${r.why} (${r.sources.join(", ")})`;
+    expect({ precision: e.precision, product: e.product, cu: e.cu, update: e.update }, where).toEqual({ precision: "exact", product: r.product, cu: r.cu, update: r.update });
+    const got = Object.fromEntries(FLEET_ORACLE_CVES.map((cve) => [cve, e.cves.find((c) => c.id === cve)?.status ?? "not judged"]));
+    expect(got, where).toEqual(r.verdicts);
   });
 });
