@@ -180,7 +180,8 @@ describe("Exchange hosts", () => {
     expect(out).toContain("250 XRDST");
     expect(out).toContain("221 2.0.0");
     const h10 = ex.find((x) => x.exposes.smtp && x.product === "2010");
-    if (h10) expect(await smtpDialogue(h10.ip, 587, ["EHLO a", "QUIT"])).toContain("250-XEXCH50");
+    expect(h10, "a 2010 host with SMTP").toBeDefined();
+    expect(await smtpDialogue(h10!.ip, 587, ["EHLO a", "QUIT"])).toContain("250-XEXCH50");
   });
 
   it("the truth matches what an honest scanner can learn from every host", async () => {

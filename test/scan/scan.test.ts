@@ -134,6 +134,7 @@ describe("scan of an emulated fleet", () => {
   it("reports non-Exchange hosts, look-alikes and hostile hosts with product null", () => {
     for (const t of fleet.hosts.filter((h) => h.kind !== "exchange")) {
       const mine = records.filter((r) => r.ip === t.ip);
+      expect(mine.length, `${t.ip} ${t.kind} is stored`).toBeGreaterThan(0);
       expect(mine.every((r) => !r.isExchange && r.product === null), `${t.ip} ${t.kind} ${t.variant ?? t.hostile}`).toBe(true);
     }
     const lookalikes = fleet.hosts.filter((h) => h.kind === "lookalike");
@@ -158,6 +159,7 @@ describe("scan of an emulated fleet", () => {
       expect(check?.value, t.ip).toMatch(/^vulnerable/);
     }
     const patched = fleet.hosts.filter((h) => h.kind === "exchange" && h.vulnerable26855 === false && h.variant === "full");
+    expect(patched.length).toBeGreaterThan(0);
     for (const t of patched) {
       const check = records.find((r) => r.ip === t.ip && r.port === 443)!.observation.evidence.find((e) => e.kind === "check");
       expect(check?.value, t.ip).toMatch(/^not vulnerable/);
