@@ -7,7 +7,7 @@
 import { lookup } from "node:dns/promises";
 import type { BuildExplainer } from "../assess/explainBuild.js";
 import { threePartPrefix } from "../knowledge/buildNumber.js";
-import { DEFAULT_PROBE_CONTEXT, probeTarget, type ProbeContext } from "../observe/probes/probeHost.js";
+import { DEFAULT_MAX_REQUESTS, DEFAULT_PROBE_CONTEXT, probeTarget, type ProbeContext } from "../observe/probes/probeHost.js";
 import type { HttpLimits } from "../observe/http/hostClient.js";
 import type { Observation } from "./vocabulary.js";
 import type { GeoLookup } from "../enrich/geo.js";
@@ -27,6 +27,9 @@ export interface ScanSettings {
   exclude: string[];
   /** Longest a single host:port may take, all probes together. */
   hostTimeoutMs: number;
+  /** Most HTTP requests per host:port, every probe counted (ProbeContext.maxRequests); absent in snapshots
+   * stored before the option existed: DEFAULT_MAX_REQUESTS. */
+  maxRequests?: number;
 }
 
 export interface ScanProgress {
@@ -166,6 +169,7 @@ export async function scanSpecs(
     ...DEFAULT_PROBE_CONTEXT,
     limits: settings.limits,
     activeChecks: settings.activeChecks,
+    maxRequests: settings.maxRequests ?? DEFAULT_MAX_REQUESTS,
     throttle: run.throttle,
     candidates: (prefix) => [...(explainer.kb.byPrefix.get(threePartPrefix(prefix)) ?? [])].reverse().map((b) => b.build),
   };

@@ -8,6 +8,7 @@ import { BuildExplainer } from "../../assess/explainBuild.js";
 import type { CveStatus } from "../../pipeline/vocabulary.js";
 import { CVE_STATUSES } from "../../pipeline/vocabulary.js";
 import { DEFAULT_LIMITS } from "../../observe/http/hostClient.js";
+import { DEFAULT_MAX_REQUESTS, MAX_REQUESTS_PER_HOST } from "../../observe/probes/probeHost.js";
 import { readTargetFile, type TargetFileFormat } from "../../import/discovery.js";
 import { targetLines } from "../../observe/targets.js";
 import { openGeo } from "../../enrich/load.js";
@@ -97,6 +98,7 @@ export interface ScanOptions {
   requestTimeout: number;
   hostTimeout: number;
   maxBody: number;
+  maxRequests: number;
   activeChecks?: boolean;
   resume?: string;
   json?: boolean;
@@ -132,6 +134,7 @@ export function scanSettings(opts: ScanOptions): ScanSettings {
     activeChecks: opts.activeChecks ?? false,
     exclude,
     hostTimeoutMs: opts.hostTimeout,
+    maxRequests: opts.maxRequests,
     limits: {
       connectTimeoutMs: opts.connectTimeout,
       readTimeoutMs: opts.readTimeout,
@@ -159,6 +162,12 @@ export function registerScan(program: Command): void {
     .option("--request-timeout <ms>", "total time for one request", intOption("--request-timeout", 100, 300000), DEFAULT_LIMITS.requestTimeoutMs)
     .option("--host-timeout <ms>", "total time for one host:port, all probes", intOption("--host-timeout", 1000, 600000), 30000)
     .option("--max-body <bytes>", "body bytes read per response", intOption("--max-body", 1024, 64 * 1024 * 1024), DEFAULT_LIMITS.maxBodyBytes)
+    .option(
+      "--max-requests <n>",
+      `HTTP requests per host:port at most, every probe counted (ECP candidate paths and --active-checks included; with --queue: stored with the scan, every worker applies it)`,
+      intOption("--max-requests", 1, MAX_REQUESTS_PER_HOST),
+      DEFAULT_MAX_REQUESTS,
+    )
     .option("--active-checks", "also run vendor-published defender checks (CVE-2021-26855 header check); off by default")
     .option("--resume <scan-id>", "finish an interrupted scan (same targets and settings)")
     .option("--json", "JSON Lines, one object per responding host:port")
