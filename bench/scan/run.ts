@@ -40,6 +40,8 @@ const { values } = parseArgs({
     mix: { type: "string", default: "hostile=0" },
     distributed: { type: "boolean", default: false },
     hostile: { type: "string", default: "0" },
+    /** Longest nmap may run in --hostile mode (seconds): it is killed then and reported as not finished. */
+    "nmap-cap": { type: "string", default: "180" },
     pg: { type: "string", default: process.env.VIGIE_TEST_PG || "postgres://postgres@127.0.0.1:5432/postgres" },
     redis: { type: "string", default: process.env.VIGIE_TEST_REDIS || "redis://127.0.0.1:6379" },
   },
@@ -117,6 +119,14 @@ function timed(cmd: string): { seconds: number; cpu: number; rssMb: number } {
   if (r.status !== 0) throw new Error(`failed (${r.status}): ${cmd}`);
   const [e, u, s, m] = readFileSync(timeFile, "utf8").trim().split(/\s+/).map(Number);
   return { seconds: e!, cpu: u! + s!, rssMb: m! / 1024 };
+}
+
+/** timed(), but killed after capS seconds; finished false then (GNU time still gives its figures). */
+function timedCapped(cmd: string, capS: number): { seconds: number; cpu: number; rssMb: number; finished: boolean } {
+  const timeFile = path.join(work, "time-capped.txt");
+  const r = spawnSync("bash", ["-c", `/usr/bin/time -o ${timeFile} -f "%e %U %S %M" timeout -s KILL ${capS} ${cmd}`], { stdio: ["ignore", "ignore", "inherit"] });
+  const [e, u, s, m] = readFileSync(timeFile, "utf8").trim().split("\n").at(-1)!.split(/\s+/).map(Number);
+  return { seconds: e!, cpu: u! + s!, rssMb: m! / 1024, finished: r.status === 0 };
 }
 
 const rank = (p: string): number => ({ exact: 3, cu: 2, major: 1 })[p] ?? 0;
@@ -287,6 +297,8 @@ async function distributedRows(hosts: number, truth: Truth[], range: string): Pr
   return rows;
 }
 
+let nmapUnfinished: { tool: string; seconds: number; cpu: number; rssMb: number } | undefined;
+
 /** A fleet with hostile hosts, Vigie and nmap under the same 8 s per-host deadline. */
 async function runHostileFleet(hosts: number, withNmap: boolean): Promise<Measured[]> {
   const base = "127.51.0.1";
@@ -303,8 +315,11 @@ async function runHostileFleet(hosts: number, withNmap: boolean): Promise<Measur
     out.push({ tool: "vigie scan (8 s host deadline)", hosts, ...v, ...scoreVigie(truth, jsonOut) });
     if (withNmap) {
       const xml = path.join(work, `nmap-hostile-${hosts}.xml`);
-      const n = timed(`nmap -n -Pn -p 443,80 --script http-headers,http-title,ssl-cert -T4 --host-timeout 8s --script-timeout 8s -iL ${targets} -oX ${xml} > /dev/null`);
-      out.push({ tool: "nmap -T4 --host-timeout 8s --script-timeout 8s (http-headers,http-title,ssl-cert)", hosts, ...n, ...scoreNmap(truth, xml) });
+      const cap = Number(values["nmap-cap"]);
+      const tool = "nmap -T4 --host-timeout 8s --script-timeout 8s (http-headers,http-title,ssl-cert)";
+      const n = timedCapped(`nmap -n -Pn -p 443,80 --script http-headers,http-title,ssl-cert -T4 --host-timeout 8s --script-timeout 8s -iL ${targets} -oX ${xml} > /dev/null`, cap);
+      if (n.finished) out.push({ tool, hosts, ...n, ...scoreNmap(truth, xml) });
+      else nmapUnfinished = { tool, seconds: n.seconds, cpu: n.cpu, rssMb: n.rssMb };
     }
     const hostile = truth.filter((t) => t.kind === "hostile").length;
     const exchangeTotal = truth.filter((t) => t.kind === "exchange").length;
@@ -346,6 +361,11 @@ if (vig && nm) console.log(`ratio: Vigie ${((vig.hosts / vig.seconds) / (nm.host
 const hv = rows.find((r) => r.tool.startsWith("vigie scan (8 s"));
 const hn = rows.find((r) => r.tool.startsWith("nmap -T4 --host-timeout"));
 if (hv) console.log(`with hostile hosts: Vigie ${hv.seconds.toFixed(1)} s for ${hv.hosts} hosts${hn ? `, nmap ${hn.seconds.toFixed(1)} s: Vigie ${(hn.seconds / hv.seconds).toFixed(1)}x faster` : ""}`);
+if (hv && nmapUnfinished) {
+  const u = nmapUnfinished;
+  // CPU and RSS of a killed nmap are not known (GNU time sees only `timeout`, whose child was killed unreaped).
+  console.log(`${u.tool}: NOT FINISHED, killed after ${u.seconds.toFixed(0)} s: Vigie more than ${(u.seconds / hv.seconds).toFixed(0)}x faster`);
+}
 const big = rows.find((r) => r.tool === "vigie scan" && r.hosts === large);
 if (vig && big) console.log(`peak RSS: ${vig.rssMb.toFixed(0)} MB at ${hosts} hosts vs ${big.rssMb.toFixed(0)} MB at ${large} hosts (goal: flat)`);
 console.log(`work files in ${work}; nmap ${withNmap ? execFileSync("nmap", ["--version"]).toString().split("\n")[0] : "not run"}`);
