@@ -75,20 +75,23 @@ const LOGON_BUILD = /(?:(?:https?:)?\/\/([^\s"'<>/\\]{1,255}))?(\/owa\/(?:auth\/
 /** The logon form: posting to /owa/auth.owa (2010+) or /owa/auth/owaauth.dll (2007), on this host or another. */
 const LOGON_FORM = /<form\b[^>]{0,400}?\baction\s*=\s*["']?(?:(?:https?:)?\/\/([^\s"'<>/\\]{1,255}))?\/owa\/auth(?:\.owa|\/owaauth\.dll)\b/i;
 const PASSWORD_FIELD = /<input\b[^>]{0,300}?\b(?:type\s*=\s*["']?password|name\s*=\s*["']?password\b)/i;
-/** Login pages of other webmail products (their own markers). */
-const OTHER_WEBMAIL: ReadonlyArray<readonly [string, RegExp]> = [
-  ["Roundcube", /\brcmloginuser\b|\brcube_webmail\b|\bRoundcube Webmail\b/i],
-  ["Zimbra", /\bZimbra\b/],
-  ["SOGo", /\bSOGo\b/],
-  ["Horde", /\bHorde\b.{0,40}\b(?:Log in|Login|imp)\b|\bhorde_login\b/i],
-  ["SmarterMail", /\bSmarterMail\b/i],
-  ["Kerio Connect", /\bKerio Connect\b/i],
-  ["IceWarp", /\bIceWarp\b/i],
-  ["Open-Xchange", /\bOpen-Xchange\b|\bOX App Suite\b/i],
-  ["Kopano", /\bKopano WebApp\b/i],
-  ["SquirrelMail", /\bSquirrelMail\b/i],
-  ["RainLoop", /\bRainLoop\b/i],
-  ["SnappyMail", /\bSnappyMail\b/i],
+/**
+ * Login pages of other webmail products (their own markers), each with the lower-case literals one of which any
+ * match contains (see bodyLiterals).
+ */
+const OTHER_WEBMAIL: ReadonlyArray<readonly [string, RegExp, readonly string[]]> = [
+  ["Roundcube", /\brcmloginuser\b|\brcube_webmail\b|\bRoundcube Webmail\b/i, ["rcmloginuser", "rcube_webmail", "roundcube webmail"]],
+  ["Zimbra", /\bZimbra\b/, ["zimbra"]],
+  ["SOGo", /\bSOGo\b/, ["sogo"]],
+  ["Horde", /\bHorde\b.{0,40}\b(?:Log in|Login|imp)\b|\bhorde_login\b/i, ["horde"]],
+  ["SmarterMail", /\bSmarterMail\b/i, ["smartermail"]],
+  ["Kerio Connect", /\bKerio Connect\b/i, ["kerio connect"]],
+  ["IceWarp", /\bIceWarp\b/i, ["icewarp"]],
+  ["Open-Xchange", /\bOpen-Xchange\b|\bOX App Suite\b/i, ["open-xchange", "ox app suite"]],
+  ["Kopano", /\bKopano WebApp\b/i, ["kopano webapp"]],
+  ["SquirrelMail", /\bSquirrelMail\b/i, ["squirrelmail"]],
+  ["RainLoop", /\bRainLoop\b/i, ["rainloop"]],
+  ["SnappyMail", /\bSnappyMail\b/i, ["snappymail"]],
 ];
 /** Exchange endpoints every version since 2007 has: a 404 there says the answering server is not Exchange. */
 const EXCHANGE_ENDPOINT_PATH = /^\/(?:ews\/exchange\.asmx|autodiscover\/autodiscover\.xml|microsoft-server-activesync)(?:[/?]|$)/i;
@@ -98,6 +101,67 @@ const EXPORTTOOL_VERSION_ALT = /<assemblyIdentity\b[^>]*\bversion="(\d+\.\d+\.\d
 const EWS_VERSION = /<(?:\w+:)?ServerVersionInfo\b([^>]*)\/?>/i;
 const TITLE = /<title[^>]*>([^<]{0,300})<\/title>/i;
 const OWA_MARKERS = /\b(?:Outlook Web App|Outlook Web Access|OutlookSession|owaLgnBdy|flogon|\/owa\/auth\.owa|signInEnterPassword)\b/i;
+/** Literals every OWA_MARKERS match contains ("/owa/auth.owa" holds "/owa/"). */
+const OWA_MARKER_LITERALS = ["outlook", "owalgnbdy", "flogon", "/owa/", "signinenterpassword"];
+const OWA = "/owa/";
+const ECP = "/ecp/";
+const EXPORTTOOL = "microsoft.exchange.ediscovery.exporttool";
+const EWS = "serverversioninfo";
+/**
+ * Every literal the body expressions need, matched case-insensitively (JavaScript's /i without /u folds only
+ * ASCII letters onto ASCII ones, so a case-sensitive or /i match of an expression holds its literal in this sense).
+ * Longest first; a match also stands for the literals that are prefixes of it (IMPLIED), so a scan that resumes
+ * one character after each match sees every occurrence of every literal.
+ */
+const BODY_LITERALS = [...new Set([...OTHER_WEBMAIL.flatMap(([, , l]) => l), ...OWA_MARKER_LITERALS, OWA, ECP, EXPORTTOOL, EWS])].sort((a, b) => b.length - a.length);
+const IMPLIED = new Map(BODY_LITERALS.map((l) => [l, BODY_LITERALS.filter((p) => l.startsWith(p))]));
+const BODY_LITERAL_SCAN = new RegExp(BODY_LITERALS.map((l) => l.replace(/[.*+?^${}()|[\]\\/-]/g, "\\$&")).join("|"), "gi");
+
+interface BodyLiterals {
+  found: Set<string>;
+  /** Where "/owa/" occurs (any case), ascending. */
+  owa: number[];
+}
+
+/**
+ * One pass over the body for all literals: the expressions are then tried only on bodies holding their literals
+ * (same evidence, a fraction of the time: most bodies hold none of the other products' markers).
+ */
+function bodyLiterals(body: string): BodyLiterals {
+  const found = new Set<string>();
+  const owa: number[] = [];
+  BODY_LITERAL_SCAN.lastIndex = 0;
+  for (let m = BODY_LITERAL_SCAN.exec(body); m !== null; m = BODY_LITERAL_SCAN.exec(body)) {
+    for (const l of IMPLIED.get(m[0].toLowerCase())!) {
+      found.add(l);
+      if (l === OWA) owa.push(m.index);
+    }
+    BODY_LITERAL_SCAN.lastIndex = m.index + 1;
+  }
+  return { found, owa };
+}
+
+const hasAny = (b: BodyLiterals, literals: readonly string[]): boolean => literals.some((l) => b.found.has(l));
+
+/** The longest text LOGON_BUILD matches before its "/owa/": "https://" and a host name of 255 characters. */
+const LOGON_BUILD_PREFIX = "https://".length + 255;
+
+/**
+ * The logon-page resource paths of a body, in order, as LOGON_BUILD finds them (at most `max`): each search starts
+ * no earlier than LOGON_BUILD_PREFIX characters before the next "/owa/" (no match can start earlier).
+ */
+function* logonBuilds(body: string, owa: readonly number[], max: number): Generator<RegExpExecArray> {
+  LOGON_BUILD.lastIndex = 0;
+  let k = 0;
+  for (let i = 0; i < max; i++) {
+    while (k < owa.length && owa[k]! < LOGON_BUILD.lastIndex) k++;
+    if (k === owa.length) return;
+    LOGON_BUILD.lastIndex = Math.max(LOGON_BUILD.lastIndex, owa[k]! - LOGON_BUILD_PREFIX);
+    const m = LOGON_BUILD.exec(body);
+    if (m === null) return;
+    yield m;
+  }
+}
 
 /** "Mail.Example.ORG:443" -> "mail.example.org"; "[2001:db8::1]:443" -> "2001:db8::1". */
 function hostName(h: string): string {
@@ -155,13 +219,15 @@ export function evidenceFromHttp(r: HttpResponseFacts): HttpEvidence {
     const t = TITLE.exec(body)?.[1]?.trim();
     if (t) title = bounded(t, 300);
     const own = (r.hosts ?? []).filter((h): h is string => typeof h === "string" && h !== "").map(hostName);
+    const lit = bodyLiterals(body);
     let logon: RegExpExecArray | undefined;
     let elsewhere: RegExpExecArray | undefined;
-    LOGON_BUILD.lastIndex = 0;
-    for (let i = 0, m = LOGON_BUILD.exec(body); m !== null && i < 100; i++, m = LOGON_BUILD.exec(body)) {
-      if (m[1] === undefined || isOwnHost(m[1], own)) logon ??= m;
-      else elsewhere ??= m;
-      if (logon && elsewhere) break;
+    if (lit.owa.length > 0) {
+      for (const m of logonBuilds(body, lit.owa, 100)) {
+        if (m[1] === undefined || isOwnHost(m[1], own)) logon ??= m;
+        else elsewhere ??= m;
+        if (logon && elsewhere) break;
+      }
     }
     if (logon) {
       const b = parseBuild(logon[3]!)!;
@@ -170,27 +236,27 @@ export function evidenceFromHttp(r: HttpResponseFacts): HttpEvidence {
     if (elsewhere) {
       add("not-exchange", `body links OWA resources on another host (${bounded(hostName(elsewhere[1]!), 80)})`, elsewhere[0]);
     }
-    const form = LOGON_FORM.exec(body);
+    const form = lit.owa.length > 0 ? LOGON_FORM.exec(body) : null;
     if (form && PASSWORD_FIELD.test(body)) {
       if (form[1] === undefined || isOwnHost(form[1], own)) add("logon-form", "body logon form posting to /owa/auth.owa with a password field", form[0].slice(0, 300));
       else add("not-exchange", `body logon form posts to another host (${bounded(hostName(form[1]), 80)})`, form[0].slice(0, 300));
     }
-    for (const [product, marker] of OTHER_WEBMAIL) {
-      const m = marker.exec(body);
+    for (const [product, marker, literals] of OTHER_WEBMAIL) {
+      const m = hasAny(lit, literals) ? marker.exec(body) : null;
       if (m) {
         add("not-exchange", `body login page of another webmail (${product})`, m[0]);
         break;
       }
     }
-    const ecp = ECP_BUILD.exec(body);
+    const ecp = lit.found.has(ECP) ? ECP_BUILD.exec(body) : null;
     if (ecp) {
       const b = parseBuild(ecp[1]!)!;
       add("logon-page-build", `body resource path ${ecp[0].slice(0, 80)}`, ecp[0], b.text);
     }
-    if (!logon && OWA_MARKERS.test(body)) add("owa-page", "body OWA markers", title ?? "OWA page");
-    const tool = EXPORTTOOL_VERSION.exec(body) ?? EXPORTTOOL_VERSION_ALT.exec(body);
+    if (!logon && hasAny(lit, OWA_MARKER_LITERALS) && OWA_MARKERS.test(body)) add("owa-page", "body OWA markers", title ?? "OWA page");
+    const tool = lit.found.has(EXPORTTOOL) ? (EXPORTTOOL_VERSION.exec(body) ?? EXPORTTOOL_VERSION_ALT.exec(body)) : null;
     if (tool && r.status === 200) add("exporttool-build", "body exporttool manifest version", tool[0].slice(0, 300), parseBuild(tool[1]!)!.text);
-    const ews = EWS_VERSION.exec(body);
+    const ews = lit.found.has(EWS) ? EWS_VERSION.exec(body) : null;
     if (ews) {
       const a = ews[1]!;
       const parts = [attr(a, "MajorVersion"), attr(a, "MinorVersion"), attr(a, "MajorBuildNumber"), attr(a, "MinorBuildNumber")];

@@ -195,8 +195,7 @@ export const ADD_STATUS_KEY = "INSERT INTO census_keys (key) VALUES (?) ON CONFL
 export const UPSERT_HOST = `INSERT INTO hosts (${STORED_COLUMNS.join(", ")})
   VALUES (${HOST_COLUMNS.map((c) => (c === "status_key" ? "(SELECT id FROM census_keys WHERE key = ?)" : "?")).join(", ")})
   ON CONFLICT (snapshot_id, ip, port) DO UPDATE SET
-  ${STORED_COLUMNS.filter((c) => c !== "snapshot_id" && c !== "ip" && c !== "port").map((c) => `${c} = excluded.${c}`).join(", ")}
-  RETURNING id`;
+  ${STORED_COLUMNS.filter((c) => c !== "snapshot_id" && c !== "ip" && c !== "port").map((c) => `${c} = excluded.${c}`).join(", ")}`;
 
 const STATUS_KEY_INDEX = HOST_COLUMNS.indexOf("status_key");
 /** The status key among hostValues(). */
