@@ -4,27 +4,24 @@
  *   node dist/bench/census/generate.js --records 400000 --out scan.jsonl [--truth truth.json] [--seed 1]
  *        [--gzip] [--corrupt 0.001]
  *
- * Realistic on purpose: addresses drawn from real national allocations (the country MMDB npm ships, by
- * rejection sampling with country quotas shaped like March 2021: US, DE ~65k of 400k, FR ~15k, GB ~7.5k …),
- * clustered a few per /24; Exchange builds weighted towards the 2021 CU lines still unpatched then, plus any
- * known build; OWA logon pages of 4–24 KB (real pages are in that range), X-OWA-Version headers (absent on 2010),
+ * Realistic on purpose: addresses drawn from real national allocations (the hand-written address plan in
+ * truthPlan.ts, country shares shaped like March 2021: US 28%, DE 16%, FR 3.75%, GB 1.9% …), clustered a few per
+ * /24; Exchange builds from the hand-written build table in truthPlan.ts, weighted towards the 2021 CU lines still
+ * unpatched then; OWA logon pages of 4–24 KB (real pages are in that range), X-OWA-Version headers (absent on 2010),
  * some servers showing only the logon-page path (CU precision) or only OWA markers (no build), a second record
  * on port 80 for some Exchange servers (a redirect: the census must count the server once), non-Exchange web
  * servers (IIS, nginx, Apache, appliances), Exchange 2010 servers answering with their logon page only (counted,
  * confidence low), OWA look-alikes with no header from Exchange itself (phishing copies linking another host's
- * /owa/, honeypots on an IIS version the page's product cannot run on: not Exchange) and failed grabs. The ground truth counts SERVERS (distinct IPs) per
- * country and per CVE, with the per-build verdicts of the knowledge base.
+ * /owa/, honeypots on an IIS version the page's product cannot run on: not Exchange) and failed grabs.
+ *
+ * The ground truth counts SERVERS (distinct IPs) per country and per CVE. It uses nothing from src/: the country
+ * is the address plan's, the verdicts are the table's hand-derived letters (4-part rows, and CU rows for servers
+ * showing a 3-part build), so a wrong knowledge-base verdict or a geo bug makes the census differ from it.
  */
 import { closeSync, mkdirSync, openSync, writeFileSync, writeSync } from "node:fs";
 import path from "node:path";
 import { gzipSync } from "node:zlib";
-import { Reader } from "maxmind";
-import { readFileSync } from "node:fs";
-import { BuildExplainer } from "../../src/assess/explainBuild.js";
-import { shippedGeoFiles } from "../../src/enrich/dataDir.js";
-import { countryOfRecord } from "../../src/enrich/mmdb.js";
-import { numberToIpv4 } from "../../src/enrich/util.js";
-import { loadKnowledgeBase } from "../../src/knowledge/load.js";
+import { BUILDS, COUNTRY_PLAN, CU_BUILDS, CVE_ORDER, cidrRange, verdicts, type TruthBuild } from "./truthPlan.js";
 
 interface Args {
   records: number;
@@ -69,15 +66,15 @@ function rng(seed: number): () => number {
   };
 }
 
-const COUNTRY_SHARE: Array<[string, number]> = [
-  ["US", 0.28], ["DE", 0.16], ["FR", 0.0375], ["GB", 0.019], ["IT", 0.04], ["NL", 0.03], ["JP", 0.03], ["RU", 0.025],
-  ["CN", 0.02], ["BR", 0.02], ["ES", 0.02], ["CA", 0.02], ["AU", 0.02], ["PL", 0.02], ["CH", 0.02], ["AT", 0.02],
-];
-/** Builds many servers still ran in March 2021 (2013 CU23, 2016 CU18/CU19, 2019 CU7/CU8, 2010 SP3) and fixed ones. */
-const COMMON_BUILDS = [
-  "15.0.1497.2", "15.0.1497.12", "15.1.2106.2", "15.1.2176.2", "15.1.2176.9", "15.1.2106.13", "15.2.721.2", "15.2.792.3",
-  "15.2.792.10", "15.2.721.13", "14.3.513.0", "15.1.2242.4", "15.2.858.5", "15.1.1979.3", "15.2.1544.4",
-];
+const numberToIpv4 = (n: number): string => [n >>> 24, (n >>> 16) & 255, (n >>> 8) & 255, n & 255].join(".");
+
+/** Picks an item by weight. */
+function weighted<T>(items: T[], weight: (t: T) => number, r: () => number): T {
+  const total = items.reduce((s, t) => s + weight(t), 0);
+  let x = r() * total;
+  for (const t of items) if ((x -= weight(t)) < 0) return t;
+  return items[items.length - 1]!;
+}
 
 const WORDS = "div span table row cell form input label button display block none inline width height margin padding border color background font family size weight left right top bottom position absolute relative index opacity transition transform function var return if else for while true false null undefined this new window document element style class id value name type text";
 function padPool(r: () => number): string {
@@ -103,40 +100,30 @@ function main(): void {
   };
   const logUniform = (lo: number, hi: number) => Math.floor(Math.exp(Math.log(lo) + r() * (Math.log(hi) - Math.log(lo))));
 
-  const kb = loadKnowledgeBase({ overlayDir: "/nonexistent-vigie-overlay" });
-  const explainer = new BuildExplainer(kb);
-  const allBuilds = kb.builds.map((b) => b.build);
-  const country = new Reader<Record<string, unknown>>(readFileSync(shippedGeoFiles().country));
-  const ccOf = (n: number): string | null => countryOfRecord(country.get(numberToIpv4(n)));
+  const cuRows = new Map(CU_BUILDS.map((c) => [c.build, c]));
+  const rowOf = new Map<string, TruthBuild>([...BUILDS, ...CU_BUILDS].map((row) => [row.build, row]));
+  for (const row of BUILDS) {
+    verdicts(row);
+    if (!row.build.startsWith("14.") && !cuRows.has(row.build.split(".").slice(0, 3).join("."))) throw new Error(`${row.build}: no CU row in truthPlan.ts`);
+  }
+  const blocks = COUNTRY_PLAN.map((c) => ({ cc: c.cc, share: c.share, ranges: c.blocks.map(([cidr]) => cidrRange(cidr)) }));
 
-  // Distinct servers (IPs) needed: records minus the port-80 duplicates (about 7% of records).
-  const quotas = new Map<string, number>(COUNTRY_SHARE.map(([c, s]) => [c, Math.round(a.records * s)]));
+  // Distinct servers (IPs): a country by its share, a block of its plan by size, a /24 in it, and a few neighbours
+  // in that /24 (servers cluster in hosting and ISP ranges). The country is the plan's, never a geo lookup's.
   const used = new Set<number>();
   const pending: Array<{ ip: number; cc: string }> = [];
-  let otherNeeded = a.records; // filled as needed
   const nextIp = (): { ip: number; cc: string } => {
     for (;;) {
       if (pending.length > 0) return pending.pop()!;
-      const n = Math.floor(r() * 0xdfffffff) + 0x01000000; // 1.0.0.0 .. 223.255.255.255
-      if (used.has(n)) continue;
-      const cc = ccOf(n);
-      if (cc === null) continue;
-      const q = quotas.get(cc);
-      const wantQuota = q !== undefined && q > 0;
-      const totalQuota = [...quotas.values()].reduce((s, x) => s + Math.max(0, x), 0);
-      // Outside the quota countries, accept in proportion to what is left for "other".
-      if (!wantQuota && (q !== undefined || r() > (otherNeeded - totalQuota) / Math.max(1, otherNeeded))) continue;
-      // A few neighbours in the same /24, same country (servers cluster in hosting and ISP ranges).
-      const base = n - (n % 256);
+      const c = weighted(blocks, (b) => b.share, r);
+      const [first, size] = weighted(c.ranges, (x) => x[1], r);
+      const base = first + Math.floor(r() * (size / 256)) * 256;
       const k = 1 + Math.floor(r() * 6);
       for (let i = 0; i < k; i++) {
         const m = base + 1 + Math.floor(r() * 254);
-        if (used.has(m) || ccOf(m) !== cc) continue;
+        if (used.has(m)) continue;
         used.add(m);
-        if (q !== undefined) quotas.set(cc, quotas.get(cc)! - 1);
-        otherNeeded--;
-        pending.push({ ip: m, cc });
-        if (q !== undefined && quotas.get(cc)! <= 0) break;
+        pending.push({ ip: m, cc: c.cc });
       }
     }
   };
@@ -154,13 +141,14 @@ function main(): void {
     byCountry: {} as Record<string, { exposed: number; cves: Record<string, Counts> }>,
     byCve: {} as Record<string, Counts>,
   };
-  const ids = kb.advisories.map((x) => x.id).sort();
+  const ids = [...CVE_ORDER].sort();
   const addTruth = (cc: string, build: string | null) => {
     truth.exchangeServers++;
     const g = (truth.byCountry[cc] ??= { exposed: 0, cves: Object.fromEntries(ids.map((id) => [id, { vulnerable: 0, patched: 0, unknown: 0 }])) });
     g.exposed++;
-    const verdicts = build === null ? ids.map((id) => ({ id, status: "unknown" })) : explainer.explain(build).cves;
-    for (const v of verdicts) {
+    const row = build === null ? undefined : rowOf.get(build);
+    if (build !== null && row === undefined) throw new Error(`${build}: not in truthPlan.ts`);
+    for (const v of row === undefined ? ids.map((id) => ({ id, status: "unknown" })) : verdicts(row)) {
       if (v.status === "not_affected") continue;
       const s = v.status as keyof Counts;
       g.cves[v.id]![s]++;
@@ -235,7 +223,7 @@ function main(): void {
       rec++;
       continue;
     }
-    const build = r() < 0.7 ? COMMON_BUILDS[Math.floor(r() * COMMON_BUILDS.length)]! : allBuilds[Math.floor(r() * allBuilds.length)]!;
+    const build = weighted(BUILDS, (b) => b.weight, r).build;
     const legacy = build.startsWith("14.");
     const size = logUniform(4_000, 24_000);
     const shape = r();
